@@ -1,0 +1,25 @@
+#!/bin/sh
+# Runs the unit-test binaries given as arguments, then the command-line tests, and prints "N passed, M failed".
+cd "$(dirname "$0")/.." || exit 1
+pass=0; fail=0; log=$(mktemp)
+for t in "$@"; do
+	"$t" > "$log" 2>&1; rc=$?
+	cat "$log"
+	line=$(grep -E '[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
+	p=$(echo "$line" | sed -E 's/.* ([0-9]+) passed.*/\1/'); f=$(echo "$line" | sed -E 's/.* ([0-9]+) failed.*/\1/')
+	[ -n "$line" ] || { p=0; f=1; echo "$t: no summary line (crashed?), exit $rc"; }
+	[ $rc -ne 0 ] && [ "$f" = 0 ] && { f=1; echo "$t: exit $rc"; }
+	pass=$((pass + p)); fail=$((fail + f))
+done
+for s in tests/cli_*.sh; do
+	[ -f "$s" ] || continue
+	sh "$s" > "$log" 2>&1; rc=$?
+	cat "$log"
+	line=$(grep -E '[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
+	p=$(echo "$line" | sed -E 's/.* ([0-9]+) passed.*/\1/'); f=$(echo "$line" | sed -E 's/.* ([0-9]+) failed.*/\1/')
+	[ -n "$line" ] || { p=0; f=1; echo "$s: no summary line, exit $rc"; }
+	pass=$((pass + p)); fail=$((fail + f))
+done
+rm -f "$log"
+echo "TOTAL: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]

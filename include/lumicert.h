@@ -1,7 +1,7 @@
 /* lumicert.h — public API of the lumicert library: import per-lumisection (LS) histograms of monitor elements (MEs)
  * and labels into one SQLite store, prepare them, train autoencoders on good LS, score, evaluate and export.
  * Conventions: functions that can fail return LC_OK (0) or a negative LC_ERR_* code and fill an optional lc_error;
- * objects from *_new/*_open/*_load are released by the matching *_free/*_close, which accept NULL; out-parameters are
+ * objects from the _new, _open and _load functions are released by the matching _free or _close, which accept NULL; out-parameters are
  * set only on success. The library never exits and never prints except to a FILE * it is given. */
 #ifndef LUMICERT_H
 #define LUMICERT_H
@@ -189,7 +189,25 @@ int lc_store_labels(lc_store *st, const char *source, lc_lsset **good, lc_lsset 
 /* Every LS that has a histogram of any ME (finished set). */
 int lc_store_all_ls(lc_store *st, lc_lsset **out, lc_error *err);
 
-/* Records a trained model (its file path and header JSON) and returns its id. */
+/* A label source and its counts. */
+typedef struct lc_label_source {
+	char name[128];    /* source name */
+	char origin[512];  /* where its labels came from (first import) */
+	char created[32];  /* UTC creation time */
+	int64_t n_good, n_bad;
+} lc_label_source;
+/* All label sources, sorted by name; *out is malloc'd (free()). */
+int lc_store_label_sources(lc_store *st, lc_label_source **out, size_t *n, lc_error *err);
+
+/* Counts of what the store holds. */
+typedef struct lc_store_summary {
+	int64_t n_me, n_runs, n_ls, n_hist, n_labels, n_models, n_scores;
+	int64_t run_lo, run_hi; /* smallest and largest run (0 when empty) */
+} lc_store_summary;
+int lc_store_summarize(lc_store *st, lc_store_summary *out, lc_error *err);
+
+/* Records a model (its file path and header JSON) and returns its id; a model whose header is already recorded
+ * keeps its id. */
 int lc_store_put_model(lc_store *st, const char *path, const char *header_json, int64_t *id, lc_error *err);
 /* Records one LS score of model id (score ignored when evaluable is 0: stored as NULL). */
 int lc_store_put_score(lc_store *st, int64_t model_id, int64_t run, int64_t ls, int evaluable, double score,
@@ -218,7 +236,7 @@ int lc_prep_check(const lc_prep *p, const lc_me_info *me, lc_error *err);
  * global order when flow is kept. */
 int lc_prep_dim(const lc_prep *p, const lc_me_info *me);
 /* Prepares cells (lc_hist_ncells values) into out (lc_prep_dim floats). Returns 1 if the LS is evaluable, 0 if not
- * (out is then zero). *count receives the sum of the used cells when count is not NULL. */
+ * (out is then zero), LC_ERR_NOMEM if out of memory. *count receives the sum of the used cells when not NULL. */
 int lc_prep_apply(const lc_prep *p, const lc_me_info *me, const double *cells, float *out, double *count);
 
 /* ---------------------------------------------------------------- dense networks */

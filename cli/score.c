@@ -1,0 +1,156 @@
+/* score.c — `lumicert score`: every LS of the model's ME scored; CSV out, scores recorded in the store, flagged and
+ * passed LS as golden-style JSON. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+static const char *help =
+	"usage: lumicert score DB MODEL -o SCORES.csv [--runs LIST] [--threads N] [--threshold X]\n"
+	"                      [--flagged FLAGGED.json] [--passed PASSED.json]\n\n"
+	"Scores every LS of the model's ME in DB (or in --runs). SCORES.csv has the columns\n"
+	"  run,lumi,score,flagged,entries\n"
+	"score is the reconstruction loss of the prepared LS (for --loss mse the mean squared error over the\n"
+	"prepared bins); an LS with fewer entries than the model's minimum is not evaluable: empty score and\n"
+	"flagged. flagged is 1 when score > threshold (the model's, or --threshold). Scores are also recorded in DB.\n"
+	"  --flagged FILE   write the flagged LS as golden-style JSON\n"
+	"  --passed FILE    write the LS that passed (evaluable, not flagged) as golden-style JSON\n";
+
+/* Writes path through a temporary name renamed into place; fn fills the file. */
+static int write_atomic(const char *path, int (*fn)(FILE *, void *), void *ctx, lc_error *err)
+{
+	char tmp[4096];
+	snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+	FILE *f = fopen(tmp, "w");
+	if (!f)
+		return lc_error_set(err, LC_ERR_IO, "%s: cannot write: %s", tmp, strerror(errno));
+	int bad = fn(f, ctx) != 0;
+	bad |= fclose(f) != 0;
+	if (bad || rename(tmp, path) != 0) {
+		remove(tmp);
+		return lc_error_set(err, LC_ERR_IO, "%s: write failed", path);
+	}
+	return LC_OK;
+}
+
+typedef struct scores {
+	const lc_score_row *rows;
+	size_t n;
+	double threshold;
+} scores;
+
+static int write_csv(FILE *f, void *ctx)
+{
+	scores *s = ctx;
+	fprintf(f, "run,lumi,score,flagged,entries\n");
+	for (size_t i = 0; i < s->n; i++) {
+		const lc_score_row *r = &s->rows[i];
+		if (r->evaluable)
+			fprintf(f, "%lld,%lld,%.9g,%d,%.17g\n", (long long)r->run, (long long)r->ls, r->score,
+				r->score > s->threshold, r->count);
+		else
+			fprintf(f, "%lld,%lld,,,%.17g\n", (long long)r->run, (long long)r->ls, r->count);
+	}
+	return ferror(f);
+}
+
+static int write_set(FILE *f, void *ctx)
+{
+	return lc_lsset_write_json(ctx, f);
+}
+
+int cmd_score(int argc, char **argv)
+{
+	if (wants_help(argc, argv)) {
+		fputs(help, stdout);
+		return 0;
+	}
+	const char *db = NULL, *model = NULL, *out = NULL, *runs = NULL, *flagged = NULL, *passed = NULL, *v;
+	const char *thr = NULL;
+	int threads = 1;
+	for (int i = 1; i < argc; i++) {
+		if (opt_value(argc, argv, &i, "-o", &v) || opt_value(argc, argv, &i, "--output", &v))
+			out = v;
+		else if (opt_value(argc, argv, &i, "--runs", &v))
+			runs = v;
+		else if (opt_value(argc, argv, &i, "--flagged", &v))
+			flagged = v;
+		else if (opt_value(argc, argv, &i, "--passed", &v))
+			passed = v;
+		else if (opt_value(argc, argv, &i, "--threshold", &v))
+			thr = v;
+		else if (opt_value(argc, argv, &i, "--threads", &v))
+			threads = (int)opt_long("--threads", v, 1, 256);
+		else if (argv[i][0] == '-' && argv[i][1])
+			return usage_error("score", "unknown option %s", argv[i]);
+		else if (!db)
+			db = argv[i];
+		else if (!model)
+			model = argv[i];
+		else
+			return usage_error("score", "unexpected argument '%s'", argv[i]);
+	}
+	if (!db || !model || !out)
+		return usage_error("score", "expected DB MODEL -o SCORES.csv");
+	lc_error err = {0};
+	lc_runlist *rl = NULL;
+	lc_model *m = NULL;
+	lc_store *st = NULL;
+	lc_score_row *rows = NULL;
+	lc_lsset *fl = lc_lsset_new(), *ok = lc_lsset_new();
+	char *header = NULL;
+	size_t n = 0, nflag = 0, nne = 0;
+	int rc = runs ? lc_runlist_parse(runs, &rl, &err) : LC_OK;
+	if (!rc)
+		rc = lc_model_load(model, &m, &err);
+	if (!rc)
+		rc = lc_store_open(db, 0, &st, &err);
+	if (!rc)
+		rc = lc_model_score(m, st, rl, threads, &rows, &n, &err);
+	scores sc = {rows, n, m ? m->threshold : 0};
+	if (!rc && thr)
+		sc.threshold = opt_double("--threshold", thr);
+	for (size_t i = 0; !rc && i < n; i++) {
+		int f = !rows[i].evaluable ? -1 : rows[i].score > sc.threshold;
+		nflag += f == 1;
+		nne += f == -1;
+		if (f >= 0 && lc_lsset_add(f ? fl : ok, rows[i].run, rows[i].ls))
+			rc = lc_error_set(&err, LC_ERR_NOMEM, "out of memory");
+	}
+	lc_lsset_finish(fl);
+	lc_lsset_finish(ok);
+	/* outputs first, then the store: a failure leaves the store as it was */
+	if (!rc)
+		rc = write_atomic(out, write_csv, &sc, &err);
+	if (!rc && flagged)
+		rc = write_atomic(flagged, write_set, fl, &err);
+	if (!rc && passed)
+		rc = write_atomic(passed, write_set, ok, &err);
+	if (!rc && !(header = lc_model_header_json(m)))
+		rc = lc_error_set(&err, LC_ERR_NOMEM, "out of memory");
+	if (!rc && !(rc = lc_store_begin(st, &err))) {
+		int64_t id;
+		rc = lc_store_put_model(st, model, header, &id, &err);
+		for (size_t i = 0; !rc && i < n; i++)
+			rc = lc_store_put_score(st, id, rows[i].run, rows[i].ls, rows[i].evaluable, rows[i].score, &err);
+		if (!rc)
+			rc = lc_store_commit(st, &err);
+		else
+			lc_store_rollback(st);
+	}
+	if (!rc)
+		printf("scored %zu LS of '%s': %zu evaluable, %zu flagged (score > %.6g), %zu not evaluable -> %s\n", n,
+		       m->me.name, n - nne, nflag, sc.threshold, nne, out);
+	free(header);
+	free(rows);
+	lc_lsset_free(fl);
+	lc_lsset_free(ok);
+	lc_store_close(st);
+	lc_model_free(m);
+	lc_runlist_free(rl);
+	return rc ? fail("score", &err) : 0;
+}

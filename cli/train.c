@@ -1,0 +1,189 @@
+/* train.c — `lumicert train`: an autoencoder on the good LS of an ME, saved as a model file and recorded in the store. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+static const char *help =
+	"usage: lumicert train DB -o MODEL --me NAME [--runs R1,R2-R3] [--good SOURCE] [options]\n\n"
+	"Trains an autoencoder on the evaluable good LS of one ME and writes MODEL (docs/model-format.md).\n\n"
+	"  --me NAME          monitor element to model\n"
+	"  --runs LIST        training runs: 297050,297178 or 297047-297675 (default: all)\n"
+	"  --good SOURCE      train only on LS labelled good in SOURCE (default: every evaluable LS)\n"
+	"  --hidden SPEC      'auto' (default): the optimal linear autoencoder, solved in closed form (PCA), its\n"
+	"                     bottleneck width chosen by the broken-stick rule; or dense layers WIDTH:ACT,...\n"
+	"                     e.g. 10:relu,2:relu,10:relu or 20:sigmoid,10:tanh,20:sigmoid (ACT: linear, sigmoid,\n"
+	"                     tanh, relu, leaky_relu)\n"
+	"  --output ACT       activation of the output layer (default sigmoid)\n"
+	"  --normalize l1|none  divide each LS by its sum (default l1)\n"
+	"  --flow keep|drop   use under/overflow cells (default drop)\n"
+	"  --repr bins|sqrt|cdf  input representation (default bins)\n"
+	"  --rebin N[,M]      merge N adjacent x bins (M along y)\n"
+	"  --min-entries N    LS with fewer counts are not evaluable (default 100)\n"
+	"  --loss mse|topk:K  training and scoring loss (default mse)\n"
+	"  --epochs N --batch N --lr X   Adam settings (default 300, 128, 1e-3)\n"
+	"  --patience N       early stopping after N epochs without validation improvement (default 0: off)\n"
+	"  --val-frac F       fraction of good LS held out for validation and the threshold (default 0.2)\n"
+	"  --fpr F            target false-alarm rate on held-out good LS that sets the threshold (default 0.01)\n"
+	"  --seed N           seed (default 1); same seed and --threads give a bit-identical model\n"
+	"  --threads N        worker threads (default 1)\n"
+	"  --quiet            no progress\n";
+
+typedef struct progress {
+	int tty;
+} progress;
+
+static void on_progress(void *ctx, int epoch, int epochs, double loss, double val_loss, double seconds)
+{
+	progress *p = ctx;
+	if (!p->tty)
+		return;
+	double left = epoch > 0 ? seconds / epoch * (epochs - epoch) : 0;
+	fprintf(stderr, "\repoch %d/%d  loss %.4g  val %.4g  %.1fs left   ", epoch, epochs, loss, val_loss, left);
+	if (epoch == epochs)
+		fputc('\n', stderr);
+}
+
+int cmd_train(int argc, char **argv)
+{
+	if (wants_help(argc, argv)) {
+		fputs(help, stdout);
+		return 0;
+	}
+	const char *db = NULL, *out = NULL, *runs = NULL, *v;
+	lc_train_spec spec;
+	memset(&spec, 0, sizeof spec);
+	lc_prep_default(&spec.prep);
+	lc_train_opts_default(&spec.opts);
+	spec.hidden = "auto";
+	spec.output_act = LC_ACT_SIGMOID;
+	spec.val_frac = 0.2;
+	spec.fpr = 0.01;
+	int quiet = 0;
+	for (int i = 1; i < argc; i++) {
+		if (opt_value(argc, argv, &i, "-o", &v) || opt_value(argc, argv, &i, "--output-model", &v))
+			out = v;
+		else if (opt_value(argc, argv, &i, "--me", &v))
+			spec.me = v;
+		else if (opt_value(argc, argv, &i, "--runs", &v))
+			runs = v;
+		else if (opt_value(argc, argv, &i, "--good", &v))
+			spec.good_source = v;
+		else if (opt_value(argc, argv, &i, "--hidden", &v))
+			spec.hidden = v;
+		else if (opt_value(argc, argv, &i, "--output", &v)) {
+			if ((spec.output_act = lc_act_parse(v)) < 0)
+				return usage_error("train", "--output: unknown activation '%s'", v);
+		} else if (opt_value(argc, argv, &i, "--normalize", &v)) {
+			if (strcmp(v, "l1") && strcmp(v, "none"))
+				return usage_error("train", "--normalize must be l1 or none");
+			spec.prep.normalize = strcmp(v, "l1") ? LC_NORM_NONE : LC_NORM_L1;
+		} else if (opt_value(argc, argv, &i, "--flow", &v)) {
+			if (strcmp(v, "keep") && strcmp(v, "drop"))
+				return usage_error("train", "--flow must be keep or drop");
+			spec.prep.flow = !strcmp(v, "keep");
+		} else if (opt_value(argc, argv, &i, "--repr", &v)) {
+			if (!strcmp(v, "bins"))
+				spec.prep.repr = LC_REPR_BINS;
+			else if (!strcmp(v, "sqrt"))
+				spec.prep.repr = LC_REPR_SQRT;
+			else if (!strcmp(v, "cdf"))
+				spec.prep.repr = LC_REPR_CDF;
+			else
+				return usage_error("train", "--repr must be bins, sqrt or cdf");
+		} else if (opt_value(argc, argv, &i, "--rebin", &v)) {
+			const char *comma = strchr(v, ',');
+			char xs[32];
+			snprintf(xs, sizeof xs, "%.*s", comma ? (int)(comma - v) : (int)strlen(v), v);
+			spec.prep.rebin_x = (int)opt_long("--rebin", xs, 1, 1000000);
+			spec.prep.rebin_y = comma ? (int)opt_long("--rebin", comma + 1, 1, 1000000) : 1;
+		} else if (opt_value(argc, argv, &i, "--min-entries", &v))
+			spec.prep.min_entries = opt_double("--min-entries", v);
+		else if (opt_value(argc, argv, &i, "--loss", &v)) {
+			if (!strcmp(v, "mse"))
+				spec.opts.loss = LC_LOSS_MSE;
+			else if (!strncmp(v, "topk:", 5)) {
+				spec.opts.loss = LC_LOSS_TOPK;
+				spec.opts.topk = (int)opt_long("--loss topk:K", v + 5, 1, 100000000);
+			} else
+				return usage_error("train", "--loss must be mse or topk:K");
+		} else if (opt_value(argc, argv, &i, "--epochs", &v))
+			spec.opts.epochs = (int)opt_long("--epochs", v, 1, 10000000);
+		else if (opt_value(argc, argv, &i, "--batch", &v))
+			spec.opts.batch = (int)opt_long("--batch", v, 1, 10000000);
+		else if (opt_value(argc, argv, &i, "--lr", &v))
+			spec.opts.lr = opt_double("--lr", v);
+		else if (opt_value(argc, argv, &i, "--patience", &v))
+			spec.opts.patience = (int)opt_long("--patience", v, 0, 10000000);
+		else if (opt_value(argc, argv, &i, "--val-frac", &v))
+			spec.val_frac = opt_double("--val-frac", v);
+		else if (opt_value(argc, argv, &i, "--fpr", &v))
+			spec.fpr = opt_double("--fpr", v);
+		else if (opt_value(argc, argv, &i, "--seed", &v))
+			spec.opts.seed = (uint64_t)opt_long("--seed", v, 0, 0x7fffffffL);
+		else if (opt_value(argc, argv, &i, "--threads", &v))
+			spec.opts.threads = (int)opt_long("--threads", v, 1, 256);
+		else if (opt_flag(argv, i, "--quiet"))
+			quiet = 1;
+		else if (argv[i][0] == '-' && argv[i][1])
+			return usage_error("train", "unknown option %s", argv[i]);
+		else if (!db)
+			db = argv[i];
+		else
+			return usage_error("train", "unexpected argument '%s'", argv[i]);
+	}
+	if (!db || !out || !spec.me)
+		return usage_error("train", "expected DB, -o MODEL and --me NAME");
+	if (!(spec.opts.lr > 0))
+		return usage_error("train", "--lr must be positive");
+
+	lc_error err = {0};
+	lc_runlist *rl = NULL;
+	if (runs && lc_runlist_parse(runs, &rl, &err))
+		return fail("train", &err);
+	spec.runs = rl;
+	progress pr = {.tty = !quiet && isatty(2)};
+	spec.opts.progress = on_progress;
+	spec.opts.progress_ctx = &pr;
+
+	lc_store *st = NULL;
+	lc_model *m = NULL;
+	char *header = NULL;
+	int64_t id = 0;
+	int rc = lc_store_open(db, 0, &st, &err);
+	if (!rc)
+		rc = lc_model_train(st, &spec, &m, &err);
+	if (!rc) {
+		snprintf(m->runs, sizeof m->runs, "%s", runs ? runs : "");
+		snprintf(m->good_source, sizeof m->good_source, "%s", spec.good_source ? spec.good_source : "");
+		rc = lc_model_save(m, out, &err);
+	}
+	if (!rc && !(header = lc_model_header_json(m)))
+		rc = lc_error_set(&err, LC_ERR_NOMEM, "out of memory");
+	if (!rc && !(rc = lc_store_begin(st, &err))) {
+		rc = lc_store_put_model(st, out, header, &id, &err);
+		if (!rc)
+			rc = lc_store_commit(st, &err);
+		else
+			lc_store_rollback(st);
+	}
+	if (!rc) {
+		printf("trained %s on %lld good LS of '%s' (%lld held out, %lld not evaluable) in %.2fs: ", out,
+		       (long long)m->n_train, m->me.name, (long long)m->n_val, (long long)m->n_not_evaluable,
+		       m->train_seconds);
+		if (!strcmp(m->hidden, "auto"))
+			printf("linear AE, bottleneck %d (broken stick, %.1f%% of variance)", m->net->n_out[0],
+			       100 * m->explained);
+		else
+			printf("%d epochs", m->epochs_run);
+		printf(", train loss %.4g, validation loss %.4g, threshold %.4g (fpr %g)\n", m->train_loss, m->val_loss,
+		       m->threshold, m->fpr);
+	}
+	free(header);
+	lc_model_free(m);
+	lc_store_close(st);
+	lc_runlist_free(rl);
+	return rc ? fail("train", &err) : 0;
+}

@@ -8,8 +8,8 @@ PKGS      := sqlite3 jansson
 WARN      := -std=c11 -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 OPT       ?= -O2 -g
 CFLAGS    ?=
-CFLAGS    += $(WARN) $(OPT) -D_POSIX_C_SOURCE=200809L -fPIC -Iinclude -Isrc $(shell pkg-config --cflags $(PKGS))
-LDLIBS    += $(shell pkg-config --libs $(PKGS)) -lpthread -lm
+override CFLAGS += $(WARN) $(OPT) -D_POSIX_C_SOURCE=200809L -fPIC -Iinclude -Isrc $(shell pkg-config --cflags $(PKGS))
+override LDLIBS += $(shell pkg-config --libs $(PKGS)) -lpthread -lm
 VERSION   := $(shell sed -n 's/^\#define LC_VERSION "\(.*\)"/\1/p' include/lumicert.h)
 
 LIB_SRC   := $(sort $(wildcard src/*.c src/*/*.c))
@@ -60,12 +60,15 @@ asan:
 FUZZ_SECONDS ?= 20
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 fuzz:
-	$(MAKE) CC=clang BUILD=build-fuzz OPT="-O1 -g -fsanitize=fuzzer-no-link,address,undefined" $(BUILD)/../build-fuzz/liblumicert.a
+	$(MAKE) CC=clang BUILD=build-fuzz OPT="-O1 -g -fsanitize=fuzzer-no-link,address,undefined" build-fuzz/liblumicert.a
 	@set -e; for f in $(FUZZ_SRC); do \
-		n=$$(basename $$f .c); \
+		n=$$(basename $$f .c); c=$${n#fuzz_}; \
 		clang $(CFLAGS) -O1 -g -fsanitize=fuzzer,address,undefined -o build-fuzz/$$n $$f build-fuzz/liblumicert.a $(LDLIBS); \
-		mkdir -p build-fuzz/corpus-$$n; \
-		./build-fuzz/$$n -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 build-fuzz/corpus-$$n tests/fuzz/corpus/$${n#fuzz_} 2>&1 | tail -n 3; \
+		mkdir -p build-fuzz/corpus-$$c; \
+		echo "fuzz: $$n for $(FUZZ_SECONDS)s"; \
+		./build-fuzz/$$n -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -print_final_stats=0 build-fuzz/corpus-$$c tests/fuzz/corpus/$$c > build-fuzz/$$n.log 2>&1 \
+			|| { tail -n 40 build-fuzz/$$n.log; exit 1; }; \
+		tail -n 1 build-fuzz/$$n.log; \
 	done
 
 demo: all

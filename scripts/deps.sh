@@ -1,0 +1,19 @@
+#!/bin/sh
+# Installs the Debian packages lumicert needs to build, test, run the demo and the benchmarks.
+# Runs apt-get directly as root, through sudo otherwise. Idempotent: quick when everything is there.
+set -e
+PKGS="build-essential pkg-config libsqlite3-dev libjansson-dev sqlite3 clang libclang-rt-14-dev \
+python3 python3-numpy python3-sklearn python3-pandas"
+# benchmark peers (PyTorch autoencoder, pandas import) and OpenBLAS for numpy/torch
+BENCH_PKGS="python3-torch libopenblas0-pthread hyperfine"
+[ "${LC_BENCH:-0}" = 1 ] && PKGS="$PKGS $BENCH_PKGS"
+missing=""
+for p in $PKGS; do
+	dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
+done
+[ -z "$missing" ] && { echo "deps: all installed"; exit 0; }
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO=sudo
+echo "deps: installing$missing"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $missing >/dev/null

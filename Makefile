@@ -42,6 +42,10 @@ $(BUILD)/tests/%: tests/%.c $(STATIC) tests/t.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -o $@ $< $(STATIC) $(LDFLAGS) $(LDLIBS)
 
+$(BUILD)/bench/%: bench/%.c $(STATIC)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(STATIC) $(LDFLAGS) $(LDLIBS)
+
 $(BUILD)/lumicert.pc: Makefile
 	@mkdir -p $(dir $@)
 	printf 'prefix=%s\nlibdir=$${prefix}/lib\nincludedir=$${prefix}/include\n\nName: lumicert\nDescription: ML certification of per-lumisection detector data\nVersion: %s\nRequires.private: %s\nLibs: -L$${libdir} -llumicert\nLibs.private: -lpthread -lm\nCflags: -I$${includedir}\n' \

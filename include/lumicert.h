@@ -134,8 +134,9 @@ lc_lsset *lc_lsset_minus(const lc_lsset *a, const lc_lsset *b);
 int lc_lsset_read(FILE *f, const char *path, lc_lsset **out, lc_error *err);
 /* Same from memory (buf need not be NUL-terminated). */
 int lc_lsset_read_mem(const char *buf, size_t n, const char *path, lc_lsset **out, lc_error *err);
-/* Writes a finished set as golden-style JSON, CMS layout: one run a line, ranges merged, runs ascending:
- * {\n  "297046": [[32, 151]],\n  ...\n}\n  Reading it back gives the same set. Returns LC_ERR_IO on write failure. */
+/* Writes a finished set as golden-style JSON, CMS layout: one run a line (a run whose line would pass 80 columns
+ * gets one range a line, as CMS files do), ranges merged, runs ascending: {\n  "297046": [[32, 151]],\n  ...\n}\n
+ * Reading it back gives the same set. Returns LC_ERR_IO on write failure. */
 int lc_lsset_write_json(const lc_lsset *s, FILE *f);
 
 /* ---------------------------------------------------------------- store */

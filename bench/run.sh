@@ -63,3 +63,6 @@ lc_auc=$($LC evaluate $W/default.csv --labels $W/px.db --source y --runs $HELD_O
 $LC score $W/px.db $W/ml4dqm.lcm -o $W/ml4dqm.csv >/dev/null
 lc_ml_auc=$($LC evaluate $W/ml4dqm.csv --labels $W/px.db --source y --runs $HELD_OUT --json | sed 's/.*"auc": \([0-9.]*\).*/\1/')
 echo "RESULT detection: PyTorch ML4DQM AE $peer_auc, lumicert ML4DQM AE $lc_ml_auc, lumicert default model $lc_auc (target >= 0.90)"
+
+echo "== 5. synthetic anomalies injected into real good LS of the held-out runs (default vs ML4DQM architecture)"
+$PY bench/synthetic.py $LC $W/px.db $W/default.lcm $W/ml4dqm.lcm

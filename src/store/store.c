@@ -98,7 +98,7 @@ int lc_store_open(const char *path, int create, lc_store **out, lc_error *err)
 		rc = lc_error_set(err, LC_ERR_VERSION, "%s: not a lumicert store (%s)", path, sqlite3_errmsg(st->db));
 		goto fail;
 	}
-	if ((rc = exec(st, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;", err)))
+	if ((rc = exec(st, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA cache_size=-131072;", err)))
 		goto fail;
 	if (v == 0) {
 		char sql[128];
@@ -249,7 +249,38 @@ binning:
 			    st->last_me.ymin, st->last_me.ymax);
 }
 
-/* Cells are stored as little-endian IEEE 754 doubles whatever the host. */
+/* Cells are stored little-endian whatever the host: as int32 when every cell is an integer in int32 range (counts,
+ * the common case: half the bytes, so imports write half as much), as IEEE 754 float64 otherwise. The blob's size
+ * tells which: 4 or 8 bytes per cell. */
+static int all_int32(const double *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!(v[i] >= -2147483648.0 && v[i] <= 2147483647.0) || v[i] != (double)(int32_t)v[i] ||
+		    (v[i] == 0 && signbit(v[i])))
+			return 0;
+	return 1;
+}
+
+static void put_le_int32(unsigned char *dst, const double *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint32_t u = (uint32_t)(int32_t)v[i];
+		dst[4 * i] = (unsigned char)u;
+		dst[4 * i + 1] = (unsigned char)(u >> 8);
+		dst[4 * i + 2] = (unsigned char)(u >> 16);
+		dst[4 * i + 3] = (unsigned char)(u >> 24);
+	}
+}
+
+static void get_le_int32(double *v, const unsigned char *src, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint32_t u = (uint32_t)src[4 * i] | (uint32_t)src[4 * i + 1] << 8 | (uint32_t)src[4 * i + 2] << 16 |
+			     (uint32_t)src[4 * i + 3] << 24;
+		v[i] = (double)(int32_t)u;
+	}
+}
+
 static void put_le_doubles(unsigned char *dst, const double *v, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -307,17 +338,22 @@ int lc_store_put_hist(lc_store *st, const lc_hist *h, lc_error *err)
 			  &st->put_hist, err)))
 		return rc;
 	size_t n = lc_hist_ncells(h->dim, h->nx, h->ny);
-	unsigned char *blob = malloc(n * 8);
+	int ints = all_int32(h->cells, n);
+	size_t bytes = n * (ints ? 4 : 8);
+	unsigned char *blob = malloc(bytes);
 	if (!blob)
 		return lc_error_set(err, LC_ERR_NOMEM, "out of memory (%zu cells)", n);
-	put_le_doubles(blob, h->cells, n);
+	if (ints)
+		put_le_int32(blob, h->cells, n);
+	else
+		put_le_doubles(blob, h->cells, n);
 	sqlite3_stmt *s = st->put_hist;
 	sqlite3_bind_int64(s, 1, me_id);
 	sqlite3_bind_int64(s, 2, h->run);
 	sqlite3_bind_int64(s, 3, h->ls);
 	sqlite3_bind_double(s, 4, h->entries);
 	sqlite3_bind_int(s, 5, h->has_flow);
-	sqlite3_bind_blob64(s, 6, blob, n * 8, free);
+	sqlite3_bind_blob64(s, 6, blob, bytes, free);
 	rc = sqlite3_step(s) == SQLITE_DONE ? LC_OK : sql_err(st, err, "insert histogram");
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);
@@ -407,10 +443,13 @@ static int row_cells(lc_store *st, sqlite3_stmt *s, double *cells, size_t n, con
 {
 	const void *blob = sqlite3_column_blob(s, 4);
 	size_t bytes = (size_t)sqlite3_column_bytes(s, 4);
-	if (bytes != n * 8)
-		return lc_error_set(err, LC_ERR_STORE, "%s: ME '%s' run %lld LS %lld: %zu bytes of cells, expected %zu",
-				    st->path, h->me, (long long)h->run, (long long)h->ls, bytes, n * 8);
-	get_le_doubles(cells, blob, n);
+	if (bytes == n * 4)
+		get_le_int32(cells, blob, n);
+	else if (bytes == n * 8)
+		get_le_doubles(cells, blob, n);
+	else
+		return lc_error_set(err, LC_ERR_STORE, "%s: ME '%s' run %lld LS %lld: %zu bytes of cells, expected %zu or %zu",
+				    st->path, h->me, (long long)h->run, (long long)h->ls, bytes, n * 4, n * 8);
 	return LC_OK;
 }
 

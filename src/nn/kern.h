@@ -1,0 +1,425 @@
+/* kern.h — the fast dense-layer kernels, written once and instantiated per instruction set: net.c includes this file
+ * twice, with KVL (lanes), KATTR (a target attribute or nothing) and KNAME(x) (name suffix) defined, giving a portable
+ * SSE2 version and an AVX2 version chosen at run time. No include guard on purpose.
+ *
+ * Layout: activations are "panels", feature-major (features, nb) with nb a multiple of NN_COLS (so of KVL): column c
+ * is one data row. Every output element is a sequential sum in the order of the naive kernel, so the forward pass
+ * gives the same bits as the naive float kernel whatever the lane width; only the weight-gradient reductions (over
+ * columns) depend on the lane width. GCC vector extensions, no intrinsics: clang and GCC both compile this. */
+
+#ifndef KVL
+#error "define KVL, KATTR, KNAME, KNAME_STR, KSQRT and KLOAD before including kern.h"
+#endif
+
+#if KVL == 4
+#define KPAD4
+#elif KVL == 8
+#define KPAD4 , 4, 5, 6, 7
+#define KPAD8
+#else
+#define KPAD4 , 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15
+#define KPAD8 , 8, 9, 10, 11, 12, 13, 14, 15
+#endif
+#if KVL == 4
+#define KEVEN 0, 2, 4, 6
+#define KODD 1, 3, 5, 7
+#elif KVL == 8
+#define KEVEN 0, 2, 4, 6, 8, 10, 12, 14
+#define KODD 1, 3, 5, 7, 9, 11, 13, 15
+#else
+#define KEVEN 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30
+#define KODD 1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31
+#endif
+#ifdef __clang__
+#define KSHUF(v, ...) __builtin_shufflevector(v, v, __VA_ARGS__)
+#define KSHUF2(a, b, ...) __builtin_shufflevector(a, b, __VA_ARGS__)
+#else
+#define KSHUF(v, ...) __builtin_shuffle(v, (VI){ __VA_ARGS__ })
+#define KSHUF2(a, b, ...) __builtin_shuffle(a, b, (VI){ __VA_ARGS__ })
+#endif
+
+typedef float KNAME(vf) __attribute__((vector_size(KVL * 4)));
+typedef int32_t KNAME(vi) __attribute__((vector_size(KVL * 4)));
+#define V KNAME(vf)
+#define VI KNAME(vi)
+
+static inline KATTR V KNAME(ld)(const float *p)
+{
+	V v;
+	memcpy(&v, p, sizeof v);
+	return v;
+}
+
+static inline KATTR void KNAME(st)(float *p, V v)
+{
+	memcpy(p, &v, sizeof v);
+}
+
+static inline KATTR V KNAME(splat)(float a)
+{
+	V v = { 0 };
+	return v + a;
+}
+
+#ifndef KSQRT
+static inline KATTR V KNAME(vsqrt)(V v)
+{
+	for (int l = 0; l < KVL; l++)
+		v[l] = sqrtf(v[l]);
+	return v;
+}
+#define KSQRT(v) KNAME(vsqrt)(v)
+#define KSQRT_LOCAL
+#endif
+
+/* mask ? a : b, mask lanes all ones or zero */
+static inline KATTR V KNAME(sel)(VI mask, V a, V b)
+{
+	return (V)((mask & (VI)a) | (~mask & (VI)b));
+}
+
+/* exp(x) for x clamped to [-87.3, 88.3]: Cephes expf (degree-6 polynomial after reduction by ln 2), ~2 ulp. */
+static inline KATTR V KNAME(vexp)(V x)
+{
+	const V lo = KNAME(splat)(-87.3f), hi = KNAME(splat)(88.3f);
+	x = KNAME(sel)(x < lo, lo, x);
+	x = KNAME(sel)(x > hi, hi, x);
+	const V magic = KNAME(splat)(12582912.0f); /* 1.5 * 2^23: adding it rounds to an integer */
+	V t = x * 1.44269504088896341f + magic;
+	V n = t - magic;
+	V r = x - n * 0.693359375f;
+	r = r - n * -2.12194440e-4f;
+	V p = KNAME(splat)(1.9875691500e-4f);
+	p = p * r + 1.3981999507e-3f;
+	p = p * r + 8.3334519073e-3f;
+	p = p * r + 4.1665795894e-2f;
+	p = p * r + 1.6666665459e-1f;
+	p = p * r + 5.0000001201e-1f;
+	p = p * (r * r) + r + 1.0f;
+	VI e = ((VI)t - 0x4B400000 + 127) << 23; /* t's low mantissa bits hold n */
+	return p * (V)e;
+}
+
+/* y = act(y) in place over len floats (len a multiple of KVL). */
+static KATTR void KNAME(act_apply)(float *y, size_t len, int act)
+{
+	const V one = KNAME(splat)(1.0f), zero = KNAME(splat)(0.0f);
+	switch (act) {
+	case LC_ACT_SIGMOID:
+		for (size_t i = 0; i < len; i += KVL) {
+			V z = KNAME(ld)(y + i);
+			KNAME(st)(y + i, one / (one + KNAME(vexp)(-z)));
+		}
+		break;
+	case LC_ACT_TANH: /* tanh z = 2 sigmoid(2z) - 1 */
+		for (size_t i = 0; i < len; i += KVL) {
+			V z = KNAME(ld)(y + i);
+			KNAME(st)(y + i, 2.0f / (one + KNAME(vexp)(-2.0f * z)) - one);
+		}
+		break;
+	case LC_ACT_RELU:
+		for (size_t i = 0; i < len; i += KVL) {
+			V z = KNAME(ld)(y + i);
+			KNAME(st)(y + i, KNAME(sel)(z > zero, z, zero));
+		}
+		break;
+	case LC_ACT_LEAKY_RELU:
+		for (size_t i = 0; i < len; i += KVL) {
+			V z = KNAME(ld)(y + i);
+			KNAME(st)(y + i, KNAME(sel)(z > zero, z, z * 0.01f));
+		}
+		break;
+	default:
+		break;
+	}
+}
+
+/* dy *= act'(z) in place, the derivative written through the layer output y = act(z) (len a multiple of KVL). */
+static KATTR void KNAME(act_grad)(const float *y, float *dy, size_t len, int act)
+{
+	const V one = KNAME(splat)(1.0f), zero = KNAME(splat)(0.0f);
+	switch (act) {
+	case LC_ACT_SIGMOID:
+		for (size_t i = 0; i < len; i += KVL) {
+			V a = KNAME(ld)(y + i);
+			KNAME(st)(dy + i, KNAME(ld)(dy + i) * (a * (one - a)));
+		}
+		break;
+	case LC_ACT_TANH:
+		for (size_t i = 0; i < len; i += KVL) {
+			V a = KNAME(ld)(y + i);
+			KNAME(st)(dy + i, KNAME(ld)(dy + i) * (one - a * a));
+		}
+		break;
+	case LC_ACT_RELU:
+		for (size_t i = 0; i < len; i += KVL) {
+			V a = KNAME(ld)(y + i), g = KNAME(ld)(dy + i);
+			KNAME(st)(dy + i, KNAME(sel)(a > zero, g, zero));
+		}
+		break;
+	case LC_ACT_LEAKY_RELU:
+		for (size_t i = 0; i < len; i += KVL) {
+			V a = KNAME(ld)(y + i), g = KNAME(ld)(dy + i);
+			KNAME(st)(dy + i, KNAME(sel)(a > zero, g, g * 0.01f));
+		}
+		break;
+	default:
+		break;
+	}
+}
+
+/* y = a · x (+ bias): a is (m, k) read as a[i*rs + j*cs], x is (k, nb), y is (m, nb), bias (m) or NULL.
+ * Each y element is bias + a[i,0] x[0,c] + a[i,1] x[1,c] + ... summed in that order. Blocks of 4 rows x 2 vectors
+ * keep 8 accumulators in registers; x is streamed once per 4 output rows. */
+static KATTR void KNAME(gemm)(const float *a, size_t rs, size_t cs, const float *bias, int m, int k, const float *x,
+			      float *y, int nb)
+{
+	int i = 0;
+	for (; i + 4 <= m; i += 4) {
+		const float *a0 = a + (size_t)i * rs, *a1 = a0 + rs, *a2 = a1 + rs, *a3 = a2 + rs;
+		for (int c = 0; c < nb; c += 2 * KVL) {
+			V s00, s01, s10, s11, s20, s21, s30, s31;
+			s00 = s01 = KNAME(splat)(bias ? bias[i] : 0.0f);
+			s10 = s11 = KNAME(splat)(bias ? bias[i + 1] : 0.0f);
+			s20 = s21 = KNAME(splat)(bias ? bias[i + 2] : 0.0f);
+			s30 = s31 = KNAME(splat)(bias ? bias[i + 3] : 0.0f);
+			const float *xp = x + c;
+			for (int j = 0; j < k; j++, xp += nb) {
+				V x0 = KNAME(ld)(xp), x1 = KNAME(ld)(xp + KVL);
+				float w0 = a0[(size_t)j * cs], w1 = a1[(size_t)j * cs];
+				float w2 = a2[(size_t)j * cs], w3 = a3[(size_t)j * cs];
+				s00 += w0 * x0;
+				s01 += w0 * x1;
+				s10 += w1 * x0;
+				s11 += w1 * x1;
+				s20 += w2 * x0;
+				s21 += w2 * x1;
+				s30 += w3 * x0;
+				s31 += w3 * x1;
+			}
+			float *yp = y + (size_t)i * nb + c;
+			KNAME(st)(yp, s00);
+			KNAME(st)(yp + KVL, s01);
+			KNAME(st)(yp + nb, s10);
+			KNAME(st)(yp + nb + KVL, s11);
+			KNAME(st)(yp + 2 * (size_t)nb, s20);
+			KNAME(st)(yp + 2 * (size_t)nb + KVL, s21);
+			KNAME(st)(yp + 3 * (size_t)nb, s30);
+			KNAME(st)(yp + 3 * (size_t)nb + KVL, s31);
+		}
+	}
+	for (; i < m; i++) {
+		const float *a0 = a + (size_t)i * rs;
+		for (int c = 0; c < nb; c += 2 * KVL) {
+			V s0, s1;
+			s0 = s1 = KNAME(splat)(bias ? bias[i] : 0.0f);
+			const float *xp = x + c;
+			for (int j = 0; j < k; j++, xp += nb) {
+				float w0 = a0[(size_t)j * cs];
+				s0 += w0 * KNAME(ld)(xp);
+				s1 += w0 * KNAME(ld)(xp + KVL);
+			}
+			KNAME(st)(y + (size_t)i * nb + c, s0);
+			KNAME(st)(y + (size_t)i * nb + c + KVL, s1);
+		}
+	}
+}
+
+/* Sum of the lanes by halving (fixed tree order). */
+static inline KATTR float KNAME(hsum)(V v)
+{
+#if KVL >= 16
+	v = v + KSHUF(v, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7);
+#endif
+#if KVL >= 8
+	v = v + KSHUF(v, 4, 5, 6, 7, 0, 1, 2, 3 KPAD8);
+#endif
+	v = v + KSHUF(v, 2, 3, 0, 1 KPAD4);
+	return v[0] + v[1];
+}
+
+/* even lanes of a||b plus odd lanes: pairs of adjacent lanes summed, a's pairs first, then b's */
+static inline KATTR V KNAME(merge)(V a, V b)
+{
+	return KSHUF2(a, b, KEVEN) + KSHUF2(a, b, KODD);
+}
+
+/* out[i] = sum of the lanes of a_i, i < 8, by a fixed tree of pairwise merges (cheaper than 8 hsums). */
+static inline KATTR void KNAME(reduce8)(V a0, V a1, V a2, V a3, V a4, V a5, V a6, V a7, float out[8])
+{
+	V b0 = KNAME(merge)(a0, a1), b1 = KNAME(merge)(a2, a3), b2 = KNAME(merge)(a4, a5), b3 = KNAME(merge)(a6, a7);
+	V c0 = KNAME(merge)(b0, b1), c1 = KNAME(merge)(b2, b3);
+#if KVL == 4
+	KNAME(st)(out, c0);
+	KNAME(st)(out + 4, c1);
+#else
+	V e = KNAME(merge)(c0, c1);
+#if KVL == 16
+	e = KNAME(merge)(e, e);
+#endif
+	memcpy(out, &e, 8 * sizeof(float));
+#endif
+}
+
+/* dw = dz · x^T and db = row sums of dz: dz is (m, nb), x is (k, nb), dw is (m, k), db is (m). Written, not
+ * accumulated. Blocks of 4 rows of dz x 2 rows of x, lane-wise partial sums then a fixed-order lane sum. */
+static KATTR void KNAME(gemm_tn)(const float *dz, const float *x, int m, int k, int nb, float *dw, float *db)
+{
+	int i = 0;
+	for (; i + 4 <= m; i += 4) {
+		const float *d0 = dz + (size_t)i * nb, *d1 = d0 + nb, *d2 = d1 + nb, *d3 = d2 + nb;
+		int j = 0;
+		for (; j + 2 <= k; j += 2) {
+			const float *x0 = x + (size_t)j * nb, *x1 = x0 + nb;
+			V s00 = { 0 }, s01 = { 0 }, s10 = { 0 }, s11 = { 0 };
+			V s20 = { 0 }, s21 = { 0 }, s30 = { 0 }, s31 = { 0 };
+			for (int c = 0; c < nb; c += KVL) {
+				V a = KNAME(ld)(x0 + c), b = KNAME(ld)(x1 + c), g;
+				g = KNAME(ld)(d0 + c);
+				s00 += g * a;
+				s01 += g * b;
+				g = KNAME(ld)(d1 + c);
+				s10 += g * a;
+				s11 += g * b;
+				g = KNAME(ld)(d2 + c);
+				s20 += g * a;
+				s21 += g * b;
+				g = KNAME(ld)(d3 + c);
+				s30 += g * a;
+				s31 += g * b;
+			}
+			float *w = dw + (size_t)i * k + j, r[8];
+			KNAME(reduce8)(s00, s01, s10, s11, s20, s21, s30, s31, r);
+			w[0] = r[0];
+			w[1] = r[1];
+			w[k] = r[2];
+			w[k + 1] = r[3];
+			w[2 * k] = r[4];
+			w[2 * k + 1] = r[5];
+			w[3 * k] = r[6];
+			w[3 * k + 1] = r[7];
+		}
+		for (; j < k; j++) {
+			const float *x0 = x + (size_t)j * nb;
+			V s0 = { 0 }, s1 = { 0 }, s2 = { 0 }, s3 = { 0 };
+			for (int c = 0; c < nb; c += KVL) {
+				V a = KNAME(ld)(x0 + c);
+				s0 += KNAME(ld)(d0 + c) * a;
+				s1 += KNAME(ld)(d1 + c) * a;
+				s2 += KNAME(ld)(d2 + c) * a;
+				s3 += KNAME(ld)(d3 + c) * a;
+			}
+			float *w = dw + (size_t)i * k + j;
+			w[0] = KNAME(hsum)(s0);
+			w[k] = KNAME(hsum)(s1);
+			w[2 * k] = KNAME(hsum)(s2);
+			w[3 * k] = KNAME(hsum)(s3);
+		}
+	}
+	for (; i < m; i++) {
+		const float *d0 = dz + (size_t)i * nb;
+		for (int j = 0; j < k; j++) {
+			const float *x0 = x + (size_t)j * nb;
+			V s0 = { 0 };
+			for (int c = 0; c < nb; c += KVL)
+				s0 += KNAME(ld)(d0 + c) * KNAME(ld)(x0 + c);
+			dw[(size_t)i * k + j] = KNAME(hsum)(s0);
+		}
+	}
+	for (i = 0; i < m; i++) {
+		const float *d0 = dz + (size_t)i * nb;
+		V s0 = { 0 };
+		for (int c = 0; c < nb; c += KVL)
+			s0 += KNAME(ld)(d0 + c);
+		db[i] = KNAME(hsum)(s0);
+	}
+}
+
+/* Forward of one layer: w is (n_out, n_in), b is (n_out), x is (n_in, nb), y is (n_out, nb); y = act(w x + b). */
+static KATTR void KNAME(forward)(const float *w, const float *b, int n_in, int n_out, int act, const float *x,
+				 float *y, int nb)
+{
+	KNAME(gemm)(w, (size_t)n_in, 1, b, n_out, n_in, x, y, nb);
+	KNAME(act_apply)(y, (size_t)n_out * (size_t)nb, act);
+}
+
+/* Backward of one layer: x is (n_in, nb) its input, y is (n_out, nb) its output, dy is (n_out, nb) dL/dy, turned in
+ * place into dL/dz; dw is (n_out, n_in), db is (n_out) (both written); dx is (n_in, nb) dL/dx = w^T dz, or NULL. */
+static KATTR void KNAME(backward)(const float *w, int n_in, int n_out, int act, const float *x, const float *y,
+				  float *dy, float *dw, float *db, float *dx, int nb)
+{
+	KNAME(act_grad)(y, dy, (size_t)n_out * (size_t)nb, act);
+	KNAME(gemm_tn)(dy, x, n_out, n_in, nb, dw, db);
+	if (dx)
+		KNAME(gemm)(w, 1, (size_t)n_in, NULL, n_in, n_out, dy, dx, nb);
+}
+
+/* e = y - t and colsum[c] = sum over the d features of e^2 (float): y, t, e are (d, nb), colsum (nb). */
+static KATTR void KNAME(sqerr)(const float *y, const float *t, int d, int nb, float *e, float *colsum)
+{
+	for (int c = 0; c < nb; c += KVL)
+		KNAME(st)(colsum + c, KNAME(splat)(0.0f));
+	for (int i = 0; i < d; i++) {
+		const float *yp = y + (size_t)i * nb, *tp = t + (size_t)i * nb;
+		float *ep = e + (size_t)i * nb;
+		for (int c = 0; c < nb; c += KVL) {
+			V v = KNAME(ld)(yp + c) - KNAME(ld)(tp + c);
+			KNAME(st)(ep + c, v);
+			KNAME(st)(colsum + c, KNAME(ld)(colsum + c) + v * v);
+		}
+	}
+}
+
+/* x *= s over len floats (len a multiple of KVL). */
+static KATTR void KNAME(scale)(float *x, size_t len, float s)
+{
+	for (size_t i = 0; i < len; i += KVL)
+		KNAME(st)(x + i, KNAME(ld)(x + i) * s);
+}
+
+/* Adam step over n parameters, as torch.optim.Adam in float32: m += (1-b1)(g-m); v = b2 v + (1-b2) g^2;
+ * p -= step m / (sqrt(v)/bc2s + eps). Element-wise, so the same bits as the scalar loop whatever the lane count. */
+static KATTR void KNAME(adam)(float *p, float *m, float *v, const float *g, size_t n, float b1, float b2, float eps,
+			      float step, float bc2s)
+{
+	size_t i = 0;
+	const float c1 = 1.0f - b1, c2 = 1.0f - b2;
+	for (; i + KVL <= n; i += KVL) {
+		V gi = KNAME(ld)(g + i), mi = KNAME(ld)(m + i), vi = KNAME(ld)(v + i);
+		mi += c1 * (gi - mi);
+		vi = vi * b2 + c2 * gi * gi;
+		KNAME(st)(m + i, mi);
+		KNAME(st)(v + i, vi);
+		KNAME(st)(p + i, KNAME(ld)(p + i) - step * mi / (KSQRT(vi) / bc2s + eps));
+	}
+	for (; i < n; i++) {
+		float gi = g[i];
+		m[i] += c1 * (gi - m[i]);
+		v[i] = v[i] * b2 + c2 * gi * gi;
+		p[i] -= step * m[i] / (sqrtf(v[i]) / bc2s + eps);
+	}
+}
+
+static const nn_kern KNAME(kern) = {
+	.name = KNAME_STR,
+	.vl = KVL,
+	.forward = KNAME(forward),
+	.backward = KNAME(backward),
+	.sqerr = KNAME(sqerr),
+	.scale = KNAME(scale),
+	.adam = KNAME(adam),
+	.load = KLOAD,
+};
+
+#undef V
+#undef VI
+#undef KPAD4
+#undef KPAD8
+#undef KSHUF
+#undef KSHUF2
+#undef KEVEN
+#undef KODD
+#ifdef KSQRT_LOCAL
+#undef KSQRT
+#undef KSQRT_LOCAL
+#endif

@@ -36,4 +36,4 @@ echo "== the most anomalous LS, bin by bin"
 worst=$(awk -F, 'NR > 1 && $3 != "" { if ($3 > m) { m = $3; w = $1 ":" $2 } } END { print w }' $OUT/scores.csv)
 $LC explain $DB $OUT/ae.lcm "$worst" --top 5
 
-echo "== outputs in $OUT/: scores.csv, flagged.json ($(grep -c '\[' $OUT/flagged.json) runs), passed.json, ae.lcm"
+echo "== outputs in $OUT/: scores.csv, flagged.json ($(grep -c '": \[' $OUT/flagged.json) runs), passed.json, ae.lcm"

@@ -103,6 +103,8 @@ void str_copy(char *dst, const char *src, size_t n)
 {
 	if (!n)
 		return;
+	if (!src)
+		src = "";
 	size_t k = strlen(src);
 	if (k >= n)
 		k = n - 1;

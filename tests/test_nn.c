@@ -501,6 +501,28 @@ static void test_pca_known(void)
 		}
 		lc_net_free(net);
 	}
+	/* the same rows padded to 12 inputs with 7 constant ones: n < d takes the Gram path, which must give the same
+	 * axes (zero on the constant inputs) */
+	float x12[N * 12];
+	lc_net *n5 = NULL, *n12 = NULL;
+	for (int row = 0; row < N; row++)
+		for (int j = 0; j < 12; j++)
+			x12[row * 12 + j] = j % 2 == 0 && j / 2 < D ? x[row * D + j / 2] : 0.25f * j;
+	CHECK(lc_pca_ae_fit(x, N, D, 3, &n5, &k, &ex, NULL) == LC_OK);
+	double ex12 = 0.0;
+	CHECK(lc_pca_ae_fit(x12, N, 12, 3, &n12, &k, &ex12, NULL) == LC_OK);
+	CHECK_NEAR(ex12, ex, 1e-9);
+	if (n5 && n12) {
+		double m = 0.0;
+		for (int i = 0; i < 3; i++)
+			for (int j = 0; j < 12; j++) {
+				double want = j % 2 == 0 && j / 2 < D ? n5->params[i * D + j / 2] : 0.0;
+				m = fmax(m, fabs(n12->params[i * 12 + j] - want));
+			}
+		CHECK(m < 1e-6);
+	}
+	lc_net_free(n5);
+	lc_net_free(n12);
 	net = NULL;
 	CHECK(lc_pca_ae_fit(x, N, D, 6, &net, &k, &ex, &err) == LC_ERR_INVALID);
 	CHECK(lc_pca_ae_fit(x, 1, D, 1, &net, &k, &ex, &err) == LC_ERR_INVALID);

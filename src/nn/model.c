@@ -198,8 +198,10 @@ int lc_model_load(const char *path, lc_model **out, lc_error *err)
 static json_t *member(json_t *o, const char *key, json_type type, const char *name, const char *where, int *ok,
 		      lc_error *err)
 {
+	if (!*ok)
+		return NULL; /* an earlier member failed: report that one */
 	json_t *v = json_object_get(o, key);
-	if (*ok && (!v || (json_typeof(v) != type && !(type == JSON_REAL && json_is_integer(v)) &&
+	if ((!v || (json_typeof(v) != type && !(type == JSON_REAL && json_is_integer(v)) &&
 			   !(type == JSON_REAL && json_is_null(v))))) {
 		static const char *tn[] = {"an object", "an array", "a string", "an integer", "a number", "true/false",
 					   "true/false", "null"};

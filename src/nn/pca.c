@@ -7,6 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* no fused multiply-add: the fast kernels keep the naive kernels' rounding (clang contracts by default) */
+#ifdef __clang__
+#pragma STDC FP_CONTRACT OFF
+#endif
 #include "internal.h"
 #include "nn/nn.h"
 
@@ -307,6 +311,8 @@ typedef struct pca {
 	int d;
 	const double *mu; /* (d) */
 	int gram;         /* 1: operator space is the n rows (Gram), 0: the d inputs (covariance) */
+	const int *cols;  /* Gram: the ncols inputs with non-zero variance (the others add nothing to Xc Xc^T) */
+	int ncols;
 	size_t s, lds;    /* operator dimension and padded row stride */
 	double *S;        /* explicit matrix (s, lds) or NULL */
 	dgemm_fn gemm;
@@ -317,7 +323,7 @@ typedef struct pca {
  * (n, d) for the covariance and M = Xc^T (d, n) for the Gram space: the operator is M^T M / (n - 1). */
 static int m_rows(const pca *p)
 {
-	return p->gram ? p->d : (int)p->n;
+	return p->gram ? p->ncols : (int)p->n;
 }
 
 static void m_block(pca *p, int r0, int rb)
@@ -335,10 +341,11 @@ static void m_block(pca *p, int r0, int rb)
 			}
 		}
 	} else {
+		const int *cl = p->cols + r0;
 		for (size_t i = 0; i < p->n; i++) {
-			const float *xr = p->x + i * (size_t)p->d + r0;
+			const float *xr = p->x + i * (size_t)p->d;
 			for (int r = 0; r < rb; r++) {
-				double v = (double)xr[r] - p->mu[r0 + r];
+				double v = (double)xr[cl[r]] - p->mu[cl[r]];
 				p->buf[(size_t)r * p->lds + i] = v;
 				p->buft[i * ldt + r] = v;
 			}
@@ -409,15 +416,33 @@ static void orth(double *Q, int m, size_t s, size_t lds, nn_rng *rng)
 	}
 }
 
+static int broken_stick(const double *lam, int navail, int p, double total)
+{
+	int k = 0;
+	for (int i = 1; i <= navail; i++) {
+		double b = 0.0;
+		for (int j = p; j >= i; j--)
+			b += 1.0 / j;
+		b /= p;
+		if (!(lam[i - 1] / total > b))
+			break;
+		k = i;
+	}
+	return k;
+}
+
 /* Leading kk eigenpairs of the operator by block subspace iteration (block m >= kk) with Rayleigh-Ritz: val (m)
- * descending, Q (m, lds) the Ritz vectors. */
-static int subspace(pca *p, int m, int kk, double *val, double *Q)
+ * descending, Q (m, lds) the Ritz vectors. Converged when the kk Ritz values change by less than PCA_TOL relative to
+ * the largest and the vectors that will be used (k, or those the broken-stick rule keeps when k = 0, given the
+ * total variance and p) have residuals below PCA_TOL times the largest eigenvalue: noise axes past the cut, with
+ * tiny gaps between them, need not converge. */
+static int subspace(pca *p, int m, int kk, int k, double total, int np, double *val, double *Q)
 {
 	size_t s = p->s, lds = p->lds;
 	double *W = calloc((size_t)m * lds, sizeof *W), *T = calloc((size_t)m * lds, sizeof *T);
-	double *H = calloc((size_t)m * (size_t)m, sizeof *H);
+	double *H = calloc((size_t)m * (size_t)m, sizeof *H), *prev = malloc((size_t)m * sizeof *prev);
 	int rc = -1;
-	if (!W || !T || !H)
+	if (!W || !T || !H || !prev)
 		goto done;
 	nn_rng rng;
 	nn_rng_seed(&rng, PCA_SEED);
@@ -451,7 +476,15 @@ static int subspace(pca *p, int m, int kk, double *val, double *Q)
 			memcpy(X, T, (size_t)m * lds * sizeof *X);
 		}
 		double res = 0.0, scale = fmax(val[0], 1e-300);
-		for (int i = 0; i < kk; i++) {
+		int nvec = k ? k : broken_stick(val, kk < np ? kk : np, np, total) + 1;
+		if (nvec > kk)
+			nvec = kk;
+		for (int i = 0; i < kk && it > 0; i++)
+			res = fmax(res, fabs(val[i] - prev[i]) / scale);
+		if (it == 0)
+			res = INFINITY;
+		memcpy(prev, val, (size_t)m * sizeof *prev);
+		for (int i = 0; i < nvec; i++) {
 			const double *q = Q + (size_t)i * lds, *w = W + (size_t)i * lds;
 			double r2 = 0.0;
 			for (size_t t = 0; t < s; t++)
@@ -468,25 +501,11 @@ done:
 	free(W);
 	free(T);
 	free(H);
+	free(prev);
 	return rc;
 }
 
 /* ---------------------------------------------------------------- fit */
-
-static int broken_stick(const double *lam, int navail, int p, double total)
-{
-	int k = 0;
-	for (int i = 1; i <= navail; i++) {
-		double b = 0.0;
-		for (int j = p; j >= i; j--)
-			b += 1.0 / j;
-		b /= p;
-		if (!(lam[i - 1] / total > b))
-			break;
-		k = i;
-	}
-	return k;
-}
 
 int lc_pca_ae_fit(const float *x, size_t n, int d, int k, lc_net **out, int *k_out, double *explained,
 		  lc_error *err)
@@ -508,6 +527,7 @@ int lc_pca_ae_fit(const float *x, size_t n, int d, int k, lc_net **out, int *k_o
 	P.lds = round4(P.s);
 	double *mu = calloc((size_t)d, sizeof *mu), *var = calloc((size_t)d, sizeof *var);
 	double *val = NULL, *vec = NULL, *axes = NULL;
+	int *cols = NULL;
 	lc_net *net = NULL;
 	size_t ldt = round4(PCA_BLOCK);
 	P.buf = calloc((size_t)PCA_BLOCK * P.lds, sizeof *P.buf);
@@ -531,6 +551,14 @@ int lc_pca_ae_fit(const float *x, size_t n, int d, int k, lc_net **out, int *k_o
 	if (!(total > 0.0)) {
 		rc = lc_error_set(err, LC_ERR_INVALID, "PCA: all %zu rows are identical (no variance)", n);
 		goto done;
+	}
+	if (P.gram) {
+		if (!(cols = malloc((size_t)d * sizeof *cols)))
+			goto nomem;
+		for (int c = 0; c < d; c++)
+			if (var[c] > 0.0)
+				cols[P.ncols++] = c;
+		P.cols = cols;
 	}
 
 	/* the explicit matrix: S = M^T M / (n - 1), summed over panels of PCA_BLOCK rows of M */
@@ -584,7 +612,7 @@ int lc_pca_ae_fit(const float *x, size_t n, int d, int k, lc_net **out, int *k_o
 			vec = calloc((size_t)m * P.lds, sizeof *vec);
 			if (!val || !vec)
 				goto nomem;
-			if (subspace(&P, m, want, val, vec)) {
+			if (subspace(&P, m, want, k, total, p, val, vec)) {
 				rc = lc_error_set(err, LC_ERR_NOMEM, "PCA: out of memory in subspace iteration");
 				goto done;
 			}
@@ -606,14 +634,15 @@ int lc_pca_ae_fit(const float *x, size_t n, int d, int k, lc_net **out, int *k_o
 		for (int i = 0; i < k; i++)
 			memcpy(axes + (size_t)i * d, vec + (size_t)i * P.lds, (size_t)d * sizeof *axes);
 	} else {
-		/* v_i = Xc^T u_i, normalised; Xc^T rows are M rows: v_i[c] = sum_r M[c][r] u_i[r] */
-		for (int r0 = 0; r0 < d; r0 += PCA_BLOCK) {
-			int rb = d - r0 < PCA_BLOCK ? d - r0 : PCA_BLOCK;
+		/* v_i = Xc^T u_i, normalised; Xc^T rows are M rows: v_i[c] = sum_r M[c][r] u_i[r] (0 where the input
+		 * is constant) */
+		for (int r0 = 0; r0 < P.ncols; r0 += PCA_BLOCK) {
+			int rb = P.ncols - r0 < PCA_BLOCK ? P.ncols - r0 : PCA_BLOCK;
 			m_block(&P, r0, rb);
 			for (int i = 0; i < k; i++)
 				for (int r = 0; r < rb; r++)
-					axes[(size_t)i * d + r0 + r] = dot(P.buf + (size_t)r * P.lds,
-									   vec + (size_t)i * P.lds, n);
+					axes[(size_t)i * d + cols[r0 + r]] = dot(P.buf + (size_t)r * P.lds,
+										 vec + (size_t)i * P.lds, n);
 		}
 		nn_rng rng;
 		nn_rng_seed(&rng, PCA_SEED + 1);
@@ -665,6 +694,7 @@ done:
 	free(val);
 	free(vec);
 	free(axes);
+	free(cols);
 	free(P.buf);
 	free(P.buft);
 	free(P.S);

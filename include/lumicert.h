@@ -290,7 +290,8 @@ typedef struct lc_train_opts {
 	void *progress_ctx;
 } lc_train_opts;
 
-/* epochs 300, batch 128, lr 1e-3, Adam 0.9/0.999/1e-7, seed 1, threads 1, mse, topk 10, patience 0. */
+/* epochs 300, batch 128, lr 1e-3, Adam 0.9/0.999/1e-8 (PyTorch's defaults), seed 1, threads 1, mse, topk 10,
+ * patience 0. */
 void lc_train_opts_default(lc_train_opts *o);
 
 typedef struct lc_train_result {
@@ -301,7 +302,8 @@ typedef struct lc_train_result {
 	double seconds;     /* wall time */
 } lc_train_result;
 
-/* Trains net as an autoencoder (target = input) with Adam on mini-batches: x is (n, d) with d = n_in = n_out;
+/* Trains net as an autoencoder (target = input) with Adam on mini-batches, starting from its current parameters
+ * (call lc_net_init first for a fresh model; a trained net continues): x is (n, d) with d = n_in = n_out;
  * xval (nval, d) may be NULL. With validation rows the parameters of the best validation epoch are kept. */
 int lc_ae_train(lc_net *net, const float *x, size_t n, const float *xval, size_t nval, const lc_train_opts *o,
 		lc_train_result *res, lc_error *err);

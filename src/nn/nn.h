@@ -49,7 +49,8 @@ typedef struct nn_kern {
 	void (*load)(float *p, int nbe, const float *x, int d, const size_t *rows, int nr);
 } nn_kern;
 
-/* The fastest kernel set this CPU runs. */
+/* The fastest kernel set this CPU runs, or the one named by the environment variable LC_NN_KERNEL ("portable",
+ * "avx2", "avx512") when set and available (for benchmarks and tests; results differ in the last bits). */
 const nn_kern *nn_kern_best(void);
 /* Kernel set i: 0 portable (SSE2 or plain C), 1 AVX2, 2 AVX-512F; NULL when i is unknown or the CPU lacks it. */
 #define NN_N_KERNELS 3

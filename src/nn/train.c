@@ -105,6 +105,9 @@ static int check_loss(const lc_net *net, int loss, int topk, lc_error *err)
 	return LC_OK;
 }
 
+/* Trains from net's current parameters (callers initialise with lc_net_init(net, o->seed)); o NULL means defaults.
+ * Each mini-batch is split into fixed row chunks of ceil(batch / threads) rows, one per thread; the per-thread
+ * gradients are summed in thread order, so the result depends on the seed and thread count only. */
 int lc_ae_train(lc_net *net, const float *x, size_t n, const float *xval, size_t nval, const lc_train_opts *o,
 		lc_train_result *res, lc_error *err)
 {

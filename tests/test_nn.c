@@ -158,6 +158,62 @@ static void test_forward_kernels(void)
 	free(x);
 }
 
+/* The fused tile scorer (ae_mse) of every kernel set against the panel forward + nn_ws_scores of the same set: the
+ * same pre-activation sums and activations, so the same bits; row counts that leave partial tiles, widths with
+ * remainder rows, every activation in the hidden and the output layers; and against a double MSE of the naive
+ * forward. */
+static void test_fused_scores(void)
+{
+	int d = 37;
+	for (int a = LC_ACT_LINEAR; a <= LC_ACT_LEAKY_RELU; a++) {
+		int no[4] = { 13, 6, 10, d }, act[4] = { a, (a + 1) % 5, (a + 2) % 5, a };
+		lc_net *net = lc_net_new(d, 4, no, act);
+		lc_net_init(net, 11);
+		for (size_t i = 0; i < net->n_params; i++)
+			net->params[i] *= 2.0f;
+		net->params[net->offset[3] + (size_t)d * 10 + 3] = 0.4f; /* a non-zero output bias */
+		for (int n = 1; n <= 100; n += 33) {
+			float *x = rand_rows((size_t)n, d, 5 + (uint64_t)n, 0.0, 1.0), *ref = malloc((size_t)n * d * sizeof *ref);
+			double *s0 = malloc((size_t)n * sizeof *s0), *s1 = malloc((size_t)n * sizeof *s1);
+			nn_naive_predict(net, x, (size_t)n, ref);
+			for (int ki = 0; ki < NN_N_KERNELS; ki++) {
+				const nn_kern *k = nn_kern_get(ki);
+				if (!k)
+					continue;
+				nn_ws *ws = nn_ws_new(net, n);
+				float *buf = nn_falloc(nn_tile_floats(net));
+				nn_ws_forward(ws, net, k, x, NULL, n);
+				double sum0 = nn_ws_scores(ws, net, n, LC_LOSS_MSE, 0, s0, NULL);
+				double sum1 = k->ae_mse(net, x, (size_t)n, s1, buf), sumn = k->ae_mse(net, x, (size_t)n, NULL, buf);
+				CHECK(memcmp(s0, s1, (size_t)n * sizeof *s0) == 0);
+				CHECK_NEAR(sum1, sum0, 1e-12 * fabs(sum0));
+				CHECK(sum1 == sumn);
+				double worst = 0.0, tot = 0.0;
+				for (int r = 0; r < n; r++) {
+					double m = 0.0;
+					for (int i = 0; i < d; i++) {
+						double e = (double)ref[(size_t)r * d + i] - (double)x[(size_t)r * d + i];
+						m += e * e;
+					}
+					m /= d;
+					tot += s1[r];
+					if (fabs(s1[r] - m) > worst)
+						worst = fabs(s1[r] - m);
+				}
+				CHECK(worst < 4e-6); /* activations within 2e-6 of libm, errors below 1 */
+				CHECK(sum1 == tot);  /* row order */
+				free(buf);
+				nn_ws_free(ws);
+			}
+			free(x);
+			free(ref);
+			free(s0);
+			free(s1);
+		}
+		lc_net_free(net);
+	}
+}
+
 /* Central differences of every parameter (naive double loss) against the fast float gradient of each kernel set and
  * the naive double gradient, for every activation and both losses. Weights x3 so the activations are non-linear. */
 static void test_gradients(void)
@@ -605,6 +661,7 @@ int main(void)
 	test_new_init();
 	test_topk();
 	test_forward_kernels();
+	test_fused_scores();
 	test_gradients();
 	test_training();
 	test_early_stopping();

@@ -5,7 +5,9 @@
  * Layout: activations are "panels", feature-major (features, nb) with nb a multiple of NN_COLS (so of KVL): column c
  * is one data row. Every output element is a sequential sum in the order of the naive kernel, so the forward pass
  * gives the same bits as the naive float kernel whatever the lane width; only the weight-gradient reductions (over
- * columns) depend on the lane width. GCC vector extensions, no intrinsics: clang and GCC both compile this. */
+ * columns) depend on the lane width. GCC vector extensions; the few intrinsics (KSQRT, KFMA, KSCALEF, ...) come as
+ * macros from net.c, with portable defaults here. Scoring (ae_mse) runs all layers on tiles of 2 vectors of rows
+ * that stay in L1 and folds the squared error into the output layer. */
 
 #ifndef KVL
 #error "define KVL, KATTR, KNAME, KNAME_STR, KSQRT and KLOAD before including kern.h"
@@ -72,66 +74,85 @@ static inline KATTR V KNAME(vsqrt)(V v)
 #define KSQRT_LOCAL
 #endif
 
+/* a * b + c, fused where the instruction set has it (used only in activations, never in the layer sums) */
+#ifndef KFMA
+#define KFMA(a, b, c) ((a) * (b) + (c))
+#define KFMA_LOCAL
+#endif
+/* 1 / d: an instruction set may give an approximation within 2 ulp (AVX-512: rcp14 and one Newton step) */
+#ifndef KRCP
+#define KRCP(d) (1.0f / (d))
+#define KRCP_LOCAL
+#endif
+/* max(a, b) for non-NaN b */
+#ifndef KMAX
+#define KMAX(a, b) KNAME(sel)((a) < (b), (b), (a))
+#define KMAX_LOCAL
+#endif
+
 /* mask ? a : b, mask lanes all ones or zero */
 static inline KATTR V KNAME(sel)(VI mask, V a, V b)
 {
 	return (V)((mask & (VI)a) | (~mask & (VI)b));
 }
 
-/* exp(x) for x clamped to [-87.3, 88.3]: Cephes expf (degree-6 polynomial after reduction by ln 2), ~2 ulp. */
-static inline KATTR V KNAME(vexp)(V x)
+/* exp(a) for a <= 0 (a below -87.3 is taken as -87.3; the result is then at least 2^-126): reduction by ln 2 in
+ * two parts, then a degree-5 minimax polynomial on [-ln2/2, ln2/2] (relative error 8e-8, 2e-7 after float
+ * rounding). With KSCALEF (AVX-512) 2^n is applied by one instruction. */
+static inline KATTR V KNAME(vexpn)(V a)
 {
-	const V lo = KNAME(splat)(-87.3f), hi = KNAME(splat)(88.3f);
-	x = KNAME(sel)(x < lo, lo, x);
-	x = KNAME(sel)(x > hi, hi, x);
+	a = KMAX(a, KNAME(splat)(-87.3f));
 	const V magic = KNAME(splat)(12582912.0f); /* 1.5 * 2^23: adding it rounds to an integer */
-	V t = x * 1.44269504088896341f + magic;
+	V t = KFMA(a, KNAME(splat)(1.44269504088896341f), magic);
 	V n = t - magic;
-	V r = x - n * 0.693359375f;
-	r = r - n * -2.12194440e-4f;
-	V p = KNAME(splat)(1.9875691500e-4f);
-	p = p * r + 1.3981999507e-3f;
-	p = p * r + 8.3334519073e-3f;
-	p = p * r + 4.1665795894e-2f;
-	p = p * r + 1.6666665459e-1f;
-	p = p * r + 5.0000001201e-1f;
-	p = p * (r * r) + r + 1.0f;
+	V r = KFMA(n, KNAME(splat)(-0.693147182464599609375f), a); /* ln 2 in float: off by n 2e-9, ~1e-7 relative */
+	V p = KNAME(splat)(8.2975784317e-03f);
+	p = KFMA(p, r, KNAME(splat)(4.1915874928e-02f));
+	p = KFMA(p, r, KNAME(splat)(1.6667579114e-01f));
+	p = KFMA(p, r, KNAME(splat)(4.9998891354e-01f));
+	p = KFMA(p, r, KNAME(splat)(9.9999970198e-01f));
+	p = KFMA(p, r, KNAME(splat)(1.0000001192e+00f));
+#ifdef KSCALEF
+	return KSCALEF(p, n);
+#else
 	VI e = ((VI)t - 0x4B400000 + 127) << 23; /* t's low mantissa bits hold n */
 	return p * (V)e;
+#endif
+}
+
+/* act(z) of one vector. Sigmoid and tanh go through u = exp(-|z|) (or exp(-2|z|)) in (0, 1], which cannot
+ * overflow: sigmoid z = (z >= 0 ? 1 : u) / (1 + u) (relative accuracy kept for large negative z) and
+ * tanh z = sign(z) (1 - u) / (1 + u); both within ~2e-7 absolute of libm. */
+static inline KATTR V KNAME(act_vec)(V z, int act)
+{
+	const V one = KNAME(splat)(1.0f), zero = KNAME(splat)(0.0f);
+	VI sign = { 0 };
+	sign += INT32_MIN;
+	V nz = (V)((VI)z | sign), u, s; /* -|z| */
+	switch (act) {
+	case LC_ACT_SIGMOID:
+		u = KNAME(vexpn)(nz);
+		s = KRCP(one + u);
+		return KNAME(sel)(z >= zero, s, u * s);
+	case LC_ACT_TANH:
+		u = KNAME(vexpn)(nz + nz);
+		return (V)((VI)((one - u) * KRCP(one + u)) | ((VI)z & sign));
+	case LC_ACT_RELU:
+		return KNAME(sel)(z > zero, z, zero);
+	case LC_ACT_LEAKY_RELU:
+		return KNAME(sel)(z > zero, z, z * 0.01f);
+	default:
+		return z;
+	}
 }
 
 /* y = act(y) in place over len floats (len a multiple of KVL). */
 static KATTR void KNAME(act_apply)(float *y, size_t len, int act)
 {
-	const V one = KNAME(splat)(1.0f), zero = KNAME(splat)(0.0f);
-	switch (act) {
-	case LC_ACT_SIGMOID:
-		for (size_t i = 0; i < len; i += KVL) {
-			V z = KNAME(ld)(y + i);
-			KNAME(st)(y + i, one / (one + KNAME(vexp)(-z)));
-		}
-		break;
-	case LC_ACT_TANH: /* tanh z = 2 sigmoid(2z) - 1 */
-		for (size_t i = 0; i < len; i += KVL) {
-			V z = KNAME(ld)(y + i);
-			KNAME(st)(y + i, 2.0f / (one + KNAME(vexp)(-2.0f * z)) - one);
-		}
-		break;
-	case LC_ACT_RELU:
-		for (size_t i = 0; i < len; i += KVL) {
-			V z = KNAME(ld)(y + i);
-			KNAME(st)(y + i, KNAME(sel)(z > zero, z, zero));
-		}
-		break;
-	case LC_ACT_LEAKY_RELU:
-		for (size_t i = 0; i < len; i += KVL) {
-			V z = KNAME(ld)(y + i);
-			KNAME(st)(y + i, KNAME(sel)(z > zero, z, z * 0.01f));
-		}
-		break;
-	default:
-		break;
-	}
+	if (act == LC_ACT_LINEAR)
+		return;
+	for (size_t i = 0; i < len; i += KVL)
+		KNAME(st)(y + i, KNAME(act_vec)(KNAME(ld)(y + i), act));
 }
 
 /* dy *= act'(z) in place, the derivative written through the layer output y = act(z) (len a multiple of KVL). */
@@ -400,6 +421,207 @@ static KATTR void KNAME(adam)(float *p, float *m, float *v, const float *g, size
 	}
 }
 
+/* ---- fused scoring: the forward pass and per-row MSE on tiles of KT data rows that stay in L1 */
+
+#define KT (2 * KVL) /* tile width in columns (data rows); NN_TILE is the largest */
+typedef float KNAME(vh) __attribute__((vector_size(KVL * 2)));  /* half a vector: KVL / 2 floats */
+typedef double KNAME(vd) __attribute__((vector_size(KVL * 4))); /* KVL / 2 doubles, one register */
+
+/* One layer on a tile: w is (o, ni), b (o), x is (ni, KT), y is (o, KT); y = act(w x + b) with the activation applied
+ * in registers. Each sum is b[i] + w[i,0] x[0,c] + w[i,1] x[1,c] + ... in that order, as in gemm. */
+static inline __attribute__((always_inline)) KATTR void KNAME(tile_layer_a)(const float *w, const float *b, int ni,
+									      int o, int act, const float *x, float *y)
+{
+	int i = 0;
+	for (; i + 4 <= o; i += 4) {
+		const float *w0 = w + (size_t)i * (size_t)ni, *w1 = w0 + ni, *w2 = w1 + ni, *w3 = w2 + ni;
+		V s00, s01, s10, s11, s20, s21, s30, s31;
+		s00 = s01 = KNAME(splat)(b[i]);
+		s10 = s11 = KNAME(splat)(b[i + 1]);
+		s20 = s21 = KNAME(splat)(b[i + 2]);
+		s30 = s31 = KNAME(splat)(b[i + 3]);
+		const float *xp = x;
+		for (int j = 0; j < ni; j++, xp += KT) {
+			V x0 = KNAME(ld)(xp), x1 = KNAME(ld)(xp + KVL);
+			s00 += w0[j] * x0;
+			s01 += w0[j] * x1;
+			s10 += w1[j] * x0;
+			s11 += w1[j] * x1;
+			s20 += w2[j] * x0;
+			s21 += w2[j] * x1;
+			s30 += w3[j] * x0;
+			s31 += w3[j] * x1;
+		}
+		float *yp = y + (size_t)i * KT;
+		KNAME(st)(yp, KNAME(act_vec)(s00, act));
+		KNAME(st)(yp + KVL, KNAME(act_vec)(s01, act));
+		KNAME(st)(yp + KT, KNAME(act_vec)(s10, act));
+		KNAME(st)(yp + KT + KVL, KNAME(act_vec)(s11, act));
+		KNAME(st)(yp + 2 * KT, KNAME(act_vec)(s20, act));
+		KNAME(st)(yp + 2 * KT + KVL, KNAME(act_vec)(s21, act));
+		KNAME(st)(yp + 3 * KT, KNAME(act_vec)(s30, act));
+		KNAME(st)(yp + 3 * KT + KVL, KNAME(act_vec)(s31, act));
+	}
+	for (; i < o; i++) {
+		const float *w0 = w + (size_t)i * (size_t)ni;
+		V s0, s1;
+		s0 = s1 = KNAME(splat)(b[i]);
+		const float *xp = x;
+		for (int j = 0; j < ni; j++, xp += KT) {
+			s0 += w0[j] * KNAME(ld)(xp);
+			s1 += w0[j] * KNAME(ld)(xp + KVL);
+		}
+		KNAME(st)(y + (size_t)i * KT, KNAME(act_vec)(s0, act));
+		KNAME(st)(y + (size_t)i * KT + KVL, KNAME(act_vec)(s1, act));
+	}
+}
+
+/* ((double)a - (double)t)^2 added to lo (first KVL/2 lanes) and hi (the others): a is a vector, t points to KVL floats */
+static inline KATTR void KNAME(sqacc)(KNAME(vd) *lo, KNAME(vd) *hi, V a, const float *t)
+{
+#ifdef KLO2D
+	KNAME(vd) e0 = KLO2D(a) - KLO2D(KNAME(ld)(t)), e1 = KHI2D(a) - KHI2D(KNAME(ld)(t));
+#else
+	KNAME(vh) a0, a1, t0, t1;
+	memcpy(&a0, &a, sizeof a0);
+	memcpy(&a1, (const char *)&a + sizeof a0, sizeof a1);
+	memcpy(&t0, t, sizeof t0);
+	memcpy(&t1, t + KVL / 2, sizeof t1);
+	KNAME(vd) e0 = __builtin_convertvector(a0, KNAME(vd)) - __builtin_convertvector(t0, KNAME(vd));
+	KNAME(vd) e1 = __builtin_convertvector(a1, KNAME(vd)) - __builtin_convertvector(t1, KNAME(vd));
+#endif
+	*lo += e0 * e0;
+	*hi += e1 * e1;
+}
+#define KSQACC(a, b, v, t) KNAME(sqacc)(&(a), &(b), (v), (t))
+
+/* The output layer on a tile, fused with the loss: w is (d, ni), b (d), x is (ni, KT), t is (d, KT) the target;
+ * acc (KT) = sum over the d outputs, in ascending order, of ((double)act(w x + b) - (double)t)^2. The outputs are
+ * never stored. */
+static inline __attribute__((always_inline)) KATTR void KNAME(tile_mse_a)(const float *w, const float *b, int ni,
+									    int d, int act, const float *x,
+									    const float *t, double *acc)
+{
+	KNAME(vd) a0 = { 0 }, a1 = { 0 }, a2 = { 0 }, a3 = { 0 }; /* columns in quarters of KT */
+	int i = 0;
+	for (; i + 4 <= d; i += 4) {
+		const float *w0 = w + (size_t)i * (size_t)ni, *w1 = w0 + ni, *w2 = w1 + ni, *w3 = w2 + ni;
+		V s00, s01, s10, s11, s20, s21, s30, s31;
+		s00 = s01 = KNAME(splat)(b[i]);
+		s10 = s11 = KNAME(splat)(b[i + 1]);
+		s20 = s21 = KNAME(splat)(b[i + 2]);
+		s30 = s31 = KNAME(splat)(b[i + 3]);
+		const float *xp = x;
+		for (int j = 0; j < ni; j++, xp += KT) {
+			V x0 = KNAME(ld)(xp), x1 = KNAME(ld)(xp + KVL);
+			s00 += w0[j] * x0;
+			s01 += w0[j] * x1;
+			s10 += w1[j] * x0;
+			s11 += w1[j] * x1;
+			s20 += w2[j] * x0;
+			s21 += w2[j] * x1;
+			s30 += w3[j] * x0;
+			s31 += w3[j] * x1;
+		}
+		const float *tp = t + (size_t)i * KT;
+		KSQACC(a0, a1, KNAME(act_vec)(s00, act), tp);
+		KSQACC(a2, a3, KNAME(act_vec)(s01, act), tp + KVL);
+		KSQACC(a0, a1, KNAME(act_vec)(s10, act), tp + KT);
+		KSQACC(a2, a3, KNAME(act_vec)(s11, act), tp + KT + KVL);
+		KSQACC(a0, a1, KNAME(act_vec)(s20, act), tp + 2 * KT);
+		KSQACC(a2, a3, KNAME(act_vec)(s21, act), tp + 2 * KT + KVL);
+		KSQACC(a0, a1, KNAME(act_vec)(s30, act), tp + 3 * KT);
+		KSQACC(a2, a3, KNAME(act_vec)(s31, act), tp + 3 * KT + KVL);
+	}
+	for (; i < d; i++) {
+		const float *w0 = w + (size_t)i * (size_t)ni;
+		V s0, s1;
+		s0 = s1 = KNAME(splat)(b[i]);
+		const float *xp = x;
+		for (int j = 0; j < ni; j++, xp += KT) {
+			s0 += w0[j] * KNAME(ld)(xp);
+			s1 += w0[j] * KNAME(ld)(xp + KVL);
+		}
+		KSQACC(a0, a1, KNAME(act_vec)(s0, act), t + (size_t)i * KT);
+		KSQACC(a2, a3, KNAME(act_vec)(s1, act), t + (size_t)i * KT + KVL);
+	}
+	memcpy(acc, &a0, sizeof a0);
+	memcpy(acc + KVL / 2, &a1, sizeof a1);
+	memcpy(acc + KVL, &a2, sizeof a2);
+	memcpy(acc + 3 * KVL / 2, &a3, sizeof a3);
+}
+#undef KSQACC
+
+/* tile_layer_a and tile_mse_a with a constant activation each, so act_vec's switch folds away */
+#define KACT_CASES(f, ...) do { \
+		switch (act) { \
+		case LC_ACT_SIGMOID: f(__VA_ARGS__, LC_ACT_SIGMOID); break; \
+		case LC_ACT_TANH: f(__VA_ARGS__, LC_ACT_TANH); break; \
+		case LC_ACT_RELU: f(__VA_ARGS__, LC_ACT_RELU); break; \
+		case LC_ACT_LEAKY_RELU: f(__VA_ARGS__, LC_ACT_LEAKY_RELU); break; \
+		default: f(__VA_ARGS__, LC_ACT_LINEAR); break; \
+		} \
+	} while (0)
+#define KLAYER(w, b, ni, o, x, y, a) KNAME(tile_layer_a)(w, b, ni, o, a, x, y)
+#define KMSE(w, b, ni, d, x, t, acc, a) KNAME(tile_mse_a)(w, b, ni, d, a, x, t, acc)
+
+static KATTR void KNAME(tile_layer)(const float *w, const float *b, int ni, int o, int act, const float *x, float *y)
+{
+	KACT_CASES(KLAYER, w, b, ni, o, x, y);
+}
+
+static KATTR void KNAME(tile_mse)(const float *w, const float *b, int ni, int d, int act, const float *x,
+				  const float *t, double *acc)
+{
+	KACT_CASES(KMSE, w, b, ni, d, x, t, acc);
+}
+#undef KACT_CASES
+#undef KLAYER
+#undef KMSE
+
+/* Forward pass and per-row MSE of the autoencoder net (n_in = n_out = d) on nr rows x (nr, d), KT rows at a time
+ * with all layers of a tile in buf (NN_TILE * nn_tile_floats(net) floats, 64-byte aligned): score[r] (nr) = mean over
+ * the d inputs of ((double)y - (double)x)^2 summed in ascending input order, unless score is NULL. Returns the sum
+ * of the scores in row order. */
+static KATTR double KNAME(ae_mse)(const lc_net *net, const float *x, size_t nr, double *score, float *buf)
+{
+	int L = net->n_layers, d = net->n_in;
+	double sum = 0.0, acc[KT];
+	for (size_t r0 = 0; r0 < nr; r0 += KT) {
+		int nt = nr - r0 < KT ? (int)(nr - r0) : KT;
+		/* the next tile's rows towards L2 while this one computes: the transposing load is latency-bound */
+		if (r0 + KT < nr) {
+			const char *nx = (const char *)(x + (r0 + KT) * (size_t)d);
+			size_t bytes = (nr - r0 - KT < KT ? nr - r0 - KT : KT) * (size_t)d * sizeof *x;
+			for (size_t o = 0; o < bytes; o += 64)
+				__builtin_prefetch(nx + o, 0, 2);
+		}
+		/* buf: input tile (d, KT), then the output of every hidden layer (n_out[l], KT) */
+		KLOAD(buf, KT, x + r0 * (size_t)d, d, NULL, nt);
+		const float *in = buf;
+		float *out = buf + (size_t)d * KT;
+		int ni = d;
+		for (int l = 0; l < L - 1; l++) {
+			int o = net->n_out[l];
+			const float *w = net->params + net->offset[l];
+			KNAME(tile_layer)(w, w + (size_t)o * (size_t)ni, ni, o, net->act[l], in, out);
+			in = out;
+			out += (size_t)o * KT;
+			ni = o;
+		}
+		const float *w = net->params + net->offset[L - 1];
+		KNAME(tile_mse)(w, w + (size_t)d * (size_t)ni, ni, d, net->act[L - 1], in, buf, acc);
+		for (int c = 0; c < nt; c++) {
+			double s = acc[c] / d;
+			if (score)
+				score[r0 + (size_t)c] = s;
+			sum += s;
+		}
+	}
+	return sum;
+}
+#undef KT
+
 static const nn_kern KNAME(kern) = {
 	.name = KNAME_STR,
 	.vl = KVL,
@@ -409,6 +631,7 @@ static const nn_kern KNAME(kern) = {
 	.scale = KNAME(scale),
 	.adam = KNAME(adam),
 	.load = KLOAD,
+	.ae_mse = KNAME(ae_mse),
 };
 
 #undef V
@@ -422,4 +645,16 @@ static const nn_kern KNAME(kern) = {
 #ifdef KSQRT_LOCAL
 #undef KSQRT
 #undef KSQRT_LOCAL
+#endif
+#ifdef KFMA_LOCAL
+#undef KFMA
+#undef KFMA_LOCAL
+#endif
+#ifdef KRCP_LOCAL
+#undef KRCP
+#undef KRCP_LOCAL
+#endif
+#ifdef KMAX_LOCAL
+#undef KMAX
+#undef KMAX_LOCAL
 #endif

@@ -97,7 +97,7 @@ static void panel_load(float *p, int nbe, const float *x, int d, const size_t *r
 #define NN_X86 1
 #include <immintrin.h>
 
-/* panel_load with 8x8 AVX2 transposes: 8 rows x 8 features at a time. */
+/* panel_load with 8x8 AVX2 transposes: 8 rows x 8 features at a time (then 4 features by two 4x4). */
 __attribute__((target("avx2"))) static void panel_load_avx2(float *p, int nbe, const float *x, int d,
 							    const size_t *rows, int nr)
 {
@@ -105,8 +105,13 @@ __attribute__((target("avx2"))) static void panel_load_avx2(float *p, int nbe, c
 	size_t ld = (size_t)nbe;
 	for (; c + 8 <= nr; c += 8) {
 		const float *s[8];
-		for (int j = 0; j < 8; j++)
-			s[j] = x + (rows ? rows[c + j] : (size_t)(c + j)) * (size_t)d;
+		/* two loops, not one with "rows ? rows[c + j] : c + j": GCC vectorises that into slow masked loads */
+		if (rows)
+			for (int j = 0; j < 8; j++)
+				s[j] = x + rows[c + j] * (size_t)d;
+		else
+			for (int j = 0; j < 8; j++)
+				s[j] = x + (size_t)(c + j) * (size_t)d;
 		int i = 0;
 		for (; i + 8 <= d; i += 8) {
 			__m256 r0 = _mm256_loadu_ps(s[0] + i), r1 = _mm256_loadu_ps(s[1] + i);
@@ -130,6 +135,20 @@ __attribute__((target("avx2"))) static void panel_load_avx2(float *p, int nbe, c
 			_mm256_storeu_ps(q + 5 * ld, _mm256_permute2f128_ps(u1, u5, 0x31));
 			_mm256_storeu_ps(q + 6 * ld, _mm256_permute2f128_ps(u2, u6, 0x31));
 			_mm256_storeu_ps(q + 7 * ld, _mm256_permute2f128_ps(u3, u7, 0x31));
+		}
+		if (i + 4 <= d) { /* 4 features: two 4x4 transposes */
+			__m128 r0 = _mm_loadu_ps(s[0] + i), r1 = _mm_loadu_ps(s[1] + i);
+			__m128 r2 = _mm_loadu_ps(s[2] + i), r3 = _mm_loadu_ps(s[3] + i);
+			__m128 r4 = _mm_loadu_ps(s[4] + i), r5 = _mm_loadu_ps(s[5] + i);
+			__m128 r6 = _mm_loadu_ps(s[6] + i), r7 = _mm_loadu_ps(s[7] + i);
+			_MM_TRANSPOSE4_PS(r0, r1, r2, r3);
+			_MM_TRANSPOSE4_PS(r4, r5, r6, r7);
+			float *q = p + (size_t)i * ld + c;
+			_mm256_storeu_ps(q, _mm256_set_m128(r4, r0));
+			_mm256_storeu_ps(q + ld, _mm256_set_m128(r5, r1));
+			_mm256_storeu_ps(q + 2 * ld, _mm256_set_m128(r6, r2));
+			_mm256_storeu_ps(q + 3 * ld, _mm256_set_m128(r7, r3));
+			i += 4;
 		}
 		for (; i < d; i++)
 			for (int j = 0; j < 8; j++)
@@ -171,7 +190,11 @@ __attribute__((target("avx2"))) static void panel_load_avx2(float *p, int nbe, c
 #define KNAME_STR "avx2"
 #define KLOAD panel_load_avx2
 #define KSQRT(v) ((V)_mm256_sqrt_ps((__m256)(v)))
+#define KLO2D(v) ((KNAME(vd))_mm256_cvtps_pd(_mm256_castps256_ps128((__m256)(v))))
+#define KHI2D(v) ((KNAME(vd))_mm256_cvtps_pd(_mm256_extractf128_ps((__m256)(v), 1)))
 #include "nn/kern.h"
+#undef KLO2D
+#undef KHI2D
 #undef KVL
 #undef KATTR
 #undef KNAME
@@ -185,7 +208,17 @@ __attribute__((target("avx2"))) static void panel_load_avx2(float *p, int nbe, c
 #define KNAME_STR "avx512"
 #define KLOAD panel_load_avx2
 #define KSQRT(v) ((V)_mm512_sqrt_ps((__m512)(v)))
+#define KFMA(a, b, c) ((V)_mm512_fmadd_ps((__m512)(a), (__m512)(b), (__m512)(c)))
+#define KMAX(a, b) ((V)_mm512_max_ps((__m512)(a), (__m512)(b)))
+#define KSCALEF(p, n) ((V)_mm512_scalef_ps((__m512)(p), (__m512)(n)))
+#define KLO2D(v) ((KNAME(vd))_mm512_cvtps_pd(_mm512_castps512_ps256((__m512)(v))))
+#define KHI2D(v) ((KNAME(vd))_mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd((__m512)(v)), 1))))
 #include "nn/kern.h"
+#undef KLO2D
+#undef KHI2D
+#undef KFMA
+#undef KMAX
+#undef KSCALEF
 #undef KVL
 #undef KATTR
 #undef KNAME
@@ -602,6 +635,14 @@ nn_ws *nn_ws_new(const lc_net *net, int nb)
 fail:
 	nn_ws_free(ws);
 	return NULL;
+}
+
+size_t nn_tile_floats(const lc_net *net)
+{
+	size_t f = (size_t)net->n_in;
+	for (int l = 0; l + 1 < net->n_layers; l++)
+		f += (size_t)net->n_out[l];
+	return f * NN_TILE;
 }
 
 /* y rows (nr, d) <- panel p (d, nbe) transposed. */

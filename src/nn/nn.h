@@ -47,7 +47,17 @@ typedef struct nn_kern {
 	/* p (d, nbe) <- rows of x (x[rows[c]], or x + c*d when rows is NULL; row length d) transposed, columns
 	 * nr..nbe zeroed */
 	void (*load)(float *p, int nbe, const float *x, int d, const size_t *rows, int nr);
+	/* forward pass and per-row MSE of an autoencoder on nr rows x (nr, d), tile by tile (at most NN_TILE rows at a
+	 * time, all layers in L1, the output never stored): score (nr) unless NULL, each the mean over the d inputs of
+	 * ((double)y - (double)x)^2 summed in ascending input order; buf holds nn_tile_floats(net) floats (NN_ALIGN
+	 * aligned). Returns the sum of the scores in row order. */
+	double (*ae_mse)(const lc_net *net, const float *x, size_t nr, double *score, float *buf);
 } nn_kern;
+
+#define NN_TILE 32 /* largest tile of ae_mse: 2 vectors of the widest instruction set */
+
+/* Floats of the scratch buffer of nn_kern.ae_mse: NN_TILE * (n_in + widths of all hidden layers). */
+size_t nn_tile_floats(const lc_net *net);
 
 /* The fastest kernel set this CPU runs, or the one named by the environment variable LC_NN_KERNEL ("portable",
  * "avx2", "avx512") when set and available (for benchmarks and tests; results differ in the last bits). */

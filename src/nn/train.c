@@ -40,6 +40,7 @@ typedef struct job {
 	/* scores */
 	int eval;           /* 1: score rows instead */
 	double **tscore;    /* per thread: ws->nb doubles used when score is NULL */
+	float **tile;       /* per thread: nn_tile_floats scratch of the fused MSE scorer */
 	double *score;      /* (n) or NULL */
 	float *bins;        /* (n, d) or NULL */
 } job;
@@ -58,8 +59,15 @@ static void job_fn(void *ctx, int t)
 					j->topk);
 		return;
 	}
-	int d = j->net->n_in, nb = j->ws[t]->nb;
+	int d = j->net->n_in;
 	double s = 0.0;
+	if (!j->bins && (j->loss == LC_LOSS_MSE || j->topk >= d)) { /* plain MSE: the fused tile scorer */
+		j->lsum[t] = j->k->ae_mse(j->net, j->x + r0 * (size_t)d, r1 - r0, j->score ? j->score + r0 : NULL,
+					   j->tile[t]);
+		j->nrows[t] = (int)(r1 - r0);
+		return;
+	}
+	int nb = j->ws[t]->nb;
 	for (size_t r = r0; r < r1; r += (size_t)nb) {
 		int nr = (int)(r1 - r < (size_t)nb ? r1 - r : (size_t)nb);
 		nn_ws_forward(j->ws[t], j->net, j->k, j->x + r * (size_t)d, NULL, nr);
@@ -153,10 +161,12 @@ int lc_ae_train(lc_net *net, const float *x, size_t n, const float *xval, size_t
 	double *lsum = calloc((size_t)threads, sizeof *lsum);
 	int *nrows = calloc((size_t)threads, sizeof *nrows);
 	double **tscore = calloc((size_t)threads, sizeof *tscore);
-	if (!perm || !m || !v || (nval > 0 && !best) || !ws || !lsum || !nrows || !tscore)
+	float **tile = calloc((size_t)threads, sizeof *tile);
+	if (!perm || !m || !v || (nval > 0 && !best) || !ws || !lsum || !nrows || !tscore || !tile)
 		goto nomem;
 	for (int t = 0; t < threads; t++)
-		if (!(ws[t] = nn_ws_new(net, (int)per)) || !(tscore[t] = malloc((size_t)ws[t]->nb * sizeof **tscore)))
+		if (!(ws[t] = nn_ws_new(net, (int)per)) || !(tscore[t] = malloc((size_t)ws[t]->nb * sizeof **tscore)) ||
+		    !(tile[t] = nn_falloc(nn_tile_floats(net))))
 			goto nomem;
 	if (threads > 1 && !(pool = nn_pool_new(threads))) {
 		rc = lc_error_set(err, LC_ERR_NOMEM, "cannot start %d training threads", threads);
@@ -164,7 +174,7 @@ int lc_ae_train(lc_net *net, const float *x, size_t n, const float *xval, size_t
 	}
 
 	job j = { .net = net, .k = k, .ws = ws, .loss = o->loss, .topk = o->topk, .lsum = lsum, .nrows = nrows,
-		  .tscore = tscore };
+		  .tscore = tscore, .tile = tile };
 	nn_rng rng;
 	nn_rng_seed(&rng, o->seed ^ 0x53485546464C4531ull); /* a stream apart from lc_net_init's */
 	for (size_t i = 0; i < n; i++)
@@ -248,6 +258,10 @@ done:
 		for (int t = 0; t < threads; t++)
 			free(tscore[t]);
 	free(tscore);
+	if (tile)
+		for (int t = 0; t < threads; t++)
+			free(tile[t]);
+	free(tile);
 	free(ws);
 	free(lsum);
 	free(nrows);
@@ -276,19 +290,22 @@ int lc_ae_errors(const lc_net *net, const float *x, size_t n, int loss, int topk
 	size_t maxt = (n + SCORE_BLOCK - 1) / SCORE_BLOCK;
 	if ((size_t)threads > maxt)
 		threads = (int)maxt;
-	int nws = threads;
+	int nws = threads, fused = !err_bins && (loss == LC_LOSS_MSE || topk >= net->n_in);
 	nn_pool *pool = NULL;
 	nn_ws **ws = calloc((size_t)nws, sizeof *ws);
+	float **tile = calloc((size_t)nws, sizeof *tile);
 	double *lsum = calloc((size_t)nws, sizeof *lsum);
 	int *nrows = calloc((size_t)nws, sizeof *nrows);
-	if (!ws || !lsum || !nrows)
+	if (!ws || !tile || !lsum || !nrows)
 		goto nomem;
+	/* the fused MSE scorer needs only a small tile buffer; the panel workspaces serve top-k and err_bins */
 	for (int t = 0; t < nws; t++)
-		if (!(ws[t] = nn_ws_new(net, SCORE_BLOCK)))
+		if (fused ? !(tile[t] = nn_falloc(nn_tile_floats(net))) : !(ws[t] = nn_ws_new(net, SCORE_BLOCK)))
 			goto nomem;
 	if (threads > 1 && !(pool = nn_pool_new(threads)))
 		threads = 1; /* scores do not depend on the thread count */
-	job j = { .net = net, .k = nn_kern_best(), .ws = ws, .loss = loss, .topk = topk, .lsum = lsum, .nrows = nrows };
+	job j = { .net = net, .k = nn_kern_best(), .ws = ws, .loss = loss, .topk = topk, .lsum = lsum, .nrows = nrows,
+		  .tile = tile };
 	eval_rows(&j, pool, threads, x, n, score, err_bins);
 	goto done;
 nomem:
@@ -298,7 +315,11 @@ done:
 	if (ws)
 		for (int t = 0; t < nws; t++)
 			nn_ws_free(ws[t]);
+	if (tile)
+		for (int t = 0; t < nws; t++)
+			free(tile[t]);
 	free(ws);
+	free(tile);
 	free(lsum);
 	free(nrows);
 	return rc;

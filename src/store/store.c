@@ -1,5 +1,5 @@
 /* store.c — the SQLite store: one file holding MEs with their binning, per-LS histograms (all cells, as little-endian
- * float64 blobs), runs and LS, label sources and labels, models and scores. Schema: docs/store.md. */
+ * int32 or float64 blobs), runs and LS, label sources and labels, models and scores. Schema: docs/store.md. */
 #include <math.h>
 #include <sqlite3.h>
 #include <stdlib.h>
@@ -18,6 +18,9 @@ struct lc_store {
 	sqlite3_stmt *put_label; /* cached: insert or replace a label */
 	int64_t last_me_id;      /* cache of the last ME seen by lc_store_put_hist ... */
 	lc_me_info last_me;      /* ... and its binning */
+	int64_t last_run;        /* run last inserted by put_ls in this transaction (0: none), so a run's rows skip it */
+	unsigned char *blob;     /* reused buffer for the cell blob of lc_store_put_hist (bound SQLITE_STATIC) */
+	size_t blobcap;          /* bytes allocated in blob */
 };
 
 static const char *schema_sql =
@@ -98,6 +101,11 @@ int lc_store_open(const char *path, int create, lc_store **out, lc_error *err)
 		rc = lc_error_set(err, LC_ERR_VERSION, "%s: not a lumicert store (%s)", path, sqlite3_errmsg(st->db));
 		goto fail;
 	}
+	/* A new store gets SQLite's largest pages, set before its first page is written (the size is fixed from then on):
+	 * an import writes 16x fewer WAL frames and B-tree pages than with 4 kB (37 MB CSV: 0.52 -> 0.40 s mean, the
+	 * rest unchanged), and a scan of one ME's histograms reads a quarter faster. */
+	if (v == 0 && (rc = exec(st, "PRAGMA page_size=65536;", err)))
+		goto fail;
 	if ((rc = exec(st, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA cache_size=-131072;", err)))
 		goto fail;
 	if (v == 0) {
@@ -129,6 +137,7 @@ void lc_store_close(lc_store *st)
 		return;
 	if (st->in_tx)
 		lc_store_rollback(st);
+	free(st->blob);
 	sqlite3_finalize(st->put_hist);
 	sqlite3_finalize(st->put_run);
 	sqlite3_finalize(st->put_ls);
@@ -145,6 +154,7 @@ int lc_store_begin(lc_store *st, lc_error *err)
 	if (rc == LC_OK)
 		st->in_tx = 1;
 	st->last_me_id = 0;
+	st->last_run = 0;
 	return rc;
 }
 
@@ -153,6 +163,7 @@ int lc_store_commit(lc_store *st, lc_error *err)
 	int rc = exec(st, "COMMIT", err);
 	if (rc == LC_OK)
 		st->in_tx = 0;
+	st->last_run = 0;
 	return rc;
 }
 
@@ -161,6 +172,7 @@ void lc_store_rollback(lc_store *st)
 	exec(st, "ROLLBACK", NULL);
 	st->in_tx = 0;
 	st->last_me_id = 0;
+	st->last_run = 0;
 }
 
 static void me_from_row(sqlite3_stmt *s, lc_me_info *m)
@@ -252,24 +264,36 @@ binning:
 /* Cells are stored little-endian whatever the host: as int32 when every cell is an integer in int32 range (counts,
  * the common case: half the bytes, so imports write half as much), as IEEE 754 float64 otherwise. The blob's size
  * tells which: 4 or 8 bytes per cell. */
-static int all_int32(const double *v, size_t n)
+static int host_le(void)
 {
-	for (size_t i = 0; i < n; i++)
-		if (!(v[i] >= -2147483648.0 && v[i] <= 2147483647.0) || v[i] != (double)(int32_t)v[i] ||
-		    (v[i] == 0 && signbit(v[i])))
-			return 0;
-	return 1;
+	const uint32_t one = 1;
+	unsigned char b;
+	memcpy(&b, &one, 1);
+	return b == 1;
 }
 
-static void put_le_int32(unsigned char *dst, const double *v, size_t n)
+/* Writes v (n cells) as little-endian int32 into dst (4n bytes) and returns 1 when every cell is an integer in int32
+ * range and not -0; returns 0 (dst then holds garbage) otherwise. One pass without early exit, checking and converting
+ * together, so the compiler can vectorise it: this runs for every cell imported. */
+static int put_le_int32(unsigned char *dst, const double *v, size_t n)
 {
+	int le = host_le(), ok = 1;
 	for (size_t i = 0; i < n; i++) {
-		uint32_t u = (uint32_t)(int32_t)v[i];
-		dst[4 * i] = (unsigned char)u;
-		dst[4 * i + 1] = (unsigned char)(u >> 8);
-		dst[4 * i + 2] = (unsigned char)(u >> 16);
-		dst[4 * i + 3] = (unsigned char)(u >> 24);
+		double x = v[i];
+		int in = x >= -2147483648.0 && x <= 2147483647.0;
+		int32_t k = in ? (int32_t)x : 0;
+		ok &= in & ((double)k == x) & !(k == 0 && signbit(x));
+		uint32_t u = (uint32_t)k;
+		if (le) {
+			memcpy(dst + 4 * i, &u, 4);
+		} else {
+			dst[4 * i] = (unsigned char)u;
+			dst[4 * i + 1] = (unsigned char)(u >> 8);
+			dst[4 * i + 2] = (unsigned char)(u >> 16);
+			dst[4 * i + 3] = (unsigned char)(u >> 24);
+		}
 	}
+	return ok;
 }
 
 static void get_le_int32(double *v, const unsigned char *src, size_t n)
@@ -308,11 +332,15 @@ static int put_ls(lc_store *st, int64_t run, int64_t ls, lc_error *err)
 		return rc;
 	if (!st->put_ls && (rc = prepare(st, "INSERT OR IGNORE INTO ls(run, ls) VALUES(?1, ?2)", &st->put_ls, err)))
 		return rc;
-	sqlite3_bind_int64(st->put_run, 1, run);
-	rc = sqlite3_step(st->put_run) == SQLITE_DONE ? LC_OK : sql_err(st, err, "insert run");
-	sqlite3_reset(st->put_run);
-	if (rc)
-		return rc;
+	if (run != st->last_run) {
+		sqlite3_bind_int64(st->put_run, 1, run);
+		rc = sqlite3_step(st->put_run) == SQLITE_DONE ? LC_OK : sql_err(st, err, "insert run");
+		sqlite3_reset(st->put_run);
+		if (rc)
+			return rc;
+		/* only inside a transaction: a rollback would otherwise leave the cache naming a run that is gone */
+		st->last_run = st->in_tx ? run : 0;
+	}
 	sqlite3_bind_int64(st->put_ls, 1, run);
 	sqlite3_bind_int64(st->put_ls, 2, ls);
 	rc = sqlite3_step(st->put_ls) == SQLITE_DONE ? LC_OK : sql_err(st, err, "insert LS");
@@ -333,27 +361,38 @@ int lc_store_put_hist(lc_store *st, const lc_hist *h, lc_error *err)
 		return rc;
 	if ((rc = put_ls(st, h->run, h->ls, err)))
 		return rc;
+	/* An upsert rather than INSERT OR REPLACE: REPLACE may delete and insert in one statement, so SQLite keeps a
+	 * statement journal of every page it touches (with 64 kB pages it spilled to a temporary file: 250,000 writes
+	 * per 62,000 rows); the upsert updates in place and needs none. Same result: one row per (me_id, run, ls). */
 	if (!st->put_hist &&
-	    (rc = prepare(st, "INSERT OR REPLACE INTO hist(me_id, run, ls, entries, has_flow, cells) VALUES(?,?,?,?,?,?)",
+	    (rc = prepare(st, "INSERT INTO hist(me_id, run, ls, entries, has_flow, cells) VALUES(?,?,?,?,?,?) "
+			      "ON CONFLICT(me_id, run, ls) DO UPDATE SET entries = excluded.entries, "
+			      "has_flow = excluded.has_flow, cells = excluded.cells",
 			  &st->put_hist, err)))
 		return rc;
 	size_t n = lc_hist_ncells(h->dim, h->nx, h->ny);
-	int ints = all_int32(h->cells, n);
-	size_t bytes = n * (ints ? 4 : 8);
-	unsigned char *blob = malloc(bytes);
-	if (!blob)
-		return lc_error_set(err, LC_ERR_NOMEM, "out of memory (%zu cells)", n);
-	if (ints)
-		put_le_int32(blob, h->cells, n);
-	else
+	if (n * 8 > st->blobcap) {
+		unsigned char *nb = realloc(st->blob, n * 8);
+		if (!nb)
+			return lc_error_set(err, LC_ERR_NOMEM, "out of memory (%zu cells)", n);
+		st->blob = nb;
+		st->blobcap = n * 8;
+	}
+	unsigned char *blob = st->blob;
+	size_t bytes = n * 4;
+	if (!put_le_int32(blob, h->cells, n)) {
+		bytes = n * 8;
 		put_le_doubles(blob, h->cells, n);
+	}
 	sqlite3_stmt *s = st->put_hist;
 	sqlite3_bind_int64(s, 1, me_id);
 	sqlite3_bind_int64(s, 2, h->run);
 	sqlite3_bind_int64(s, 3, h->ls);
 	sqlite3_bind_double(s, 4, h->entries);
 	sqlite3_bind_int(s, 5, h->has_flow);
-	sqlite3_bind_blob64(s, 6, blob, bytes, free);
+	/* SQLITE_STATIC: SQLite copies the blob into the record during the step; the binding is cleared before
+	 * st->blob can change */
+	sqlite3_bind_blob64(s, 6, blob, bytes, SQLITE_STATIC);
 	rc = sqlite3_step(s) == SQLITE_DONE ? LC_OK : sql_err(st, err, "insert histogram");
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);

@@ -22,12 +22,13 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", a / b }'; }
 $LC import $W/px.db $CSV --label-columns good,good_pixel,y >/dev/null
 
 echo "== 1. training, ML4DQM architecture, 300 epochs, batch 128, 1 thread"
-$PY $SHARED/bench/peer_torch_ae.py $CSV --epochs 300 --threads 1 > $W/peer.txt
+# the peer runs three times and keeps its best times (its single scoring pass is noisy: 3 to 25 ms seen here)
+for i in 1 2 3; do $PY $SHARED/bench/peer_torch_ae.py $CSV --epochs 300 --threads 1; done > $W/peer.txt
 cat $W/peer.txt
-peer_train=$(awk '/train_seconds/ { print $2 }' $W/peer.txt)
-peer_mse=$(awk '/final_train_mse/ { print $8 }' $W/peer.txt)
-peer_score=$(awk '/score_seconds/ { print $4 }' $W/peer.txt)
-peer_auc=$(awk '/auc_y/ { print $2 }' $W/peer.txt)
+peer_train=$(awk '/train_seconds/ { print $2 }' $W/peer.txt | sort -g | head -1)
+peer_mse=$(awk '/final_train_mse/ { print $8 }' $W/peer.txt | head -1)
+peer_score=$(awk '/score_seconds/ { print $4 }' $W/peer.txt | sort -g | head -1)
+peer_auc=$(awk '/auc_y/ { print $2 }' $W/peer.txt | head -1)
 $LC train $W/px.db -o $W/ml4dqm.lcm --me $ME --runs 297050,297178 --good y --hidden 20:sigmoid,10:tanh,20:sigmoid \
 	--output sigmoid --normalize l1 --flow drop --loss mse --epochs 300 --batch 128 --lr 1e-3 --threads 1 \
 	--val-frac 0 --quiet > $W/lc-train.txt
@@ -40,9 +41,11 @@ echo "RESULT training: PyTorch ${peer_train}s, lumicert ${lc_train}s, speed-up $
 echo "== 2. scoring throughput (3100 LS, prepared rows in memory, forward + per-LS MSE)"
 build/bench/bench_score $W/px.db $W/ml4dqm.lcm > $W/score.txt
 cat $W/score.txt
-lc_lsps=$(awk '/ls_per_s/ { print $2 }' $W/score.txt)
+lc_lsps=$(awk '{ for (i = 1; i < NF; i++) if ($i == "ls_per_s") print $(i + 1) }' $W/score.txt)
 peer_lsps=$(awk -v s="$peer_score" 'BEGIN { printf "%.0f", 3100 / s }')
 echo "RESULT scoring: PyTorch $peer_lsps LS/s, lumicert $lc_lsps LS/s, ratio $(ratio $lc_lsps $peer_lsps)x (target >= 5x)"
+lc_lsps2=$(build/bench/bench_score $W/px.db $W/ml4dqm.lcm 2 | awk '{ for (i = 1; i < NF; i++) if ($i == "ls_per_s") print $(i + 1) }')
+echo "lumicert with --threads 2: $lc_lsps2 LS/s, ratio $(ratio $lc_lsps2 $peer_lsps)x"
 t0=$(date +%s.%N); $LC score $W/px.db $W/ml4dqm.lcm -o $W/s.csv >/dev/null; t1=$(date +%s.%N)
 echo "end to end (read store, prepare, score, write CSV, record scores): $(awk -v a=$t0 -v b=$t1 'BEGIN { printf "%.0f", 3100 / (b - a) }') LS/s"
 

@@ -24,7 +24,23 @@ int file_exists(const char *path);
 /* Removes a store created by a failed command (path, -wal, -shm), so that failure leaves nothing behind. */
 void remove_new_store(const char *path);
 
+/* Inputs of certify and stream: prepared rows, labels of a source (1 good, 0 bad, -1 none) and per-LS luminosity
+ * (a run's recorded luminosity over its LS in the store; 1 each without an OMS table). */
+typedef struct gz_data {
+	lc_lsrows rows;
+	int *y;
+	double *lumi;
+	int64_t n_unlabelled, n_no_lumi;
+} gz_data;
+void gz_prep(lc_prep *p);
+int gz_load(lc_store *st, const char *me, const lc_prep *prep, const lc_runlist *runs, const char *source,
+	    const char *lumi_csv, gz_data *g, lc_error *err);
+void gz_free(gz_data *g);
+int parse_clf_kind(const char *cmd, const char *v, int *kind);
+
 int cmd_import(int argc, char **argv);
+int cmd_stream(int argc, char **argv);
+int cmd_certify(int argc, char **argv);
 int cmd_labels(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_score(int argc, char **argv);

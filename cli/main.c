@@ -17,6 +17,7 @@ static const struct {
 	{"explain", cmd_explain, "the bins that contribute most to one LS's score"},
 	{"model", cmd_model, "show a model file (model show MODEL)"},
 	{"info", cmd_info, "what a store holds: MEs, runs, LS, label sources, models"},
+	{"stream", cmd_stream, "replay grey-zone certification chunk by chunk in time order: manual work, loss, pollution"},
 };
 
 static void usage(FILE *f)

@@ -411,6 +411,142 @@ int lc_model_score(const lc_model *m, lc_store *st, const lc_runlist *runs, int 
 int lc_model_explain(const lc_model *m, lc_store *st, int64_t run, int64_t ls, float **input, float **recon,
 		     float **sqerr, int *dim, int *evaluable, lc_error *err);
 
+/* ---------------------------------------------------------------- supervised classifiers (grey zone) */
+
+enum { LC_CLF_KNN = 0, LC_CLF_MLP = 1, LC_CLF_XGB = 2 };
+
+/* Name of a classifier kind ("knn", "mlp", "xgb") and back (-1 if unknown). */
+const char *lc_clf_kind_name(int kind);
+int lc_clf_kind_parse(const char *name);
+
+/* Settings of a classifier; lc_clf_opts_default fills each kind's defaults. */
+typedef struct lc_clf_opts {
+	int kind;           /* LC_CLF_* */
+	int trees;          /* xgb: boosting rounds (64) */
+	int depth;          /* xgb: maximum tree depth (4) */
+	double eta;         /* xgb: learning rate (0.3) */
+	int hist;           /* xgb: 1 histogram tree method (fast), 0 exact (the seed's small-data default) */
+	const char *hidden; /* mlp: hidden layers, e.g. "32:relu" (the output is one logit) */
+	int epochs;         /* mlp: epochs (60) */
+	int batch;          /* mlp: mini-batch (64) */
+	double lr;          /* mlp: Adam learning rate (3e-3) */
+	int folds;          /* cross-validation folds for thresholds (5; kNN uses leave-one-out) */
+	uint64_t seed;      /* seed of initialisation, shuffling and folds */
+	int threads;        /* xgb: threads */
+} lc_clf_opts;
+
+void lc_clf_opts_default(lc_clf_opts *o, int kind);
+
+/* A trained classifier: p(good | x). Opaque; owns its data. */
+typedef struct lc_clf lc_clf;
+
+/* Trains on n rows x (n, d) with labels y (1 good, 0 bad) and weights w (NULL: uniform). Both classes needed. */
+int lc_clf_fit(const lc_clf_opts *o, const float *x, const int *y, const double *w, size_t n, int d, lc_clf **out,
+	       lc_error *err);
+/* Continues training with (more) rows: mlp from its parameters (warm start), xgb with o->trees more trees on the
+ * rows given, knn by taking the rows as its memory. */
+int lc_clf_update(lc_clf *c, const lc_clf_opts *o, const float *x, const int *y, const double *w, size_t n,
+		  lc_error *err);
+/* p_good (n) for rows x (n, d). */
+int lc_clf_predict(const lc_clf *c, const float *x, size_t n, double *p_good, lc_error *err);
+void lc_clf_free(lc_clf *c);
+/* Out-of-sample p_good of each training row. group (n, e.g. run numbers) or NULL: with groups, a row is predicted
+ * by a model that saw no row of its group (knn: leave-one-group-out; others: groups dealt to folds), so that drift
+ * between runs shows in the predictions; without, leave-one-out for knn and stratified folds (seeded) otherwise. */
+int lc_clf_cv(const lc_clf_opts *o, const float *x, const int *y, const double *w, const int64_t *group, size_t n,
+	      int d, double *p_good, lc_error *err);
+/* Serialises a trained classifier (kind, widths, parameters or booster) into a malloc'd buffer, and back. */
+int lc_clf_save_mem(const lc_clf *c, unsigned char **buf, size_t *n, lc_error *err);
+int lc_clf_load_mem(const unsigned char *buf, size_t n, lc_clf **out, lc_error *err);
+int lc_clf_kind(const lc_clf *c);
+
+/* ---------------------------------------------------------------- grey zone: thresholds under caps, rates */
+
+enum { LC_GZ_BAD = -1, LC_GZ_REVIEW = 0, LC_GZ_GOOD = 1 };
+
+/* Clopper-Pearson upper bound of a binomial rate with k events in n trials at confidence conf (one-sided);
+ * 1 when n = 0. */
+double lc_binom_upper(double k, double n, double conf);
+
+/* Thresholds under caps: auto-good when p >= hi, auto-bad when p < lo, grey zone between. From out-of-sample p of
+ * the n labelled rows (y 1 good, 0 bad, weights w or NULL): hi is the lowest threshold whose auto-good set has a
+ * pollution (weighted bad among auto-good) with conf-upper bound <= max_pollution, lo the highest whose auto-bad set
+ * loses (weighted good auto-bad / all good) at most max_loss at the same confidence (the bound of the count of good
+ * LS lost, over all good). Nothing qualifies: hi = +inf, lo = -inf. conf = 0 uses the plain rates. */
+int lc_gz_thresholds(const double *p, const int *y, const double *w, size_t n, double max_loss, double max_pollution,
+		     double conf, double *lo, double *hi, lc_error *err);
+
+/* Novelty: for each of nq query rows q (nq, d), the distance to the nearest of the nl reference rows r (nl, d)
+ * (Euclidean); when q == r, each row's own entry is skipped (leave-one-out). */
+void lc_nn_dist(const float *q, size_t nq, const float *r, size_t nl, int d, double *dist);
+
+/* What happened to a set of LS: decisions dec (LC_GZ_*), true labels y (1 good, 0 bad), weights w (NULL uniform)
+ * and luminosity lumi (NULL: rejection is weighted by w). */
+typedef struct lc_gz_rates {
+	int64_t n, n_good, n_auto_good, n_auto_bad, n_review, n_polluted, n_lost; /* counts of LS */
+	double manual_work;  /* weighted fraction sent to humans */
+	double saved;        /* 1 - manual_work */
+	double rejection;    /* luminosity-weighted fraction sent to humans */
+	double loss;         /* weighted good LS auto-bad / weighted good LS */
+	double pollution;    /* weighted bad LS auto-good / weighted auto-good LS (0 when none) */
+} lc_gz_rates;
+
+void lc_gz_rates_compute(const signed char *dec, const int *y, const double *w, const double *lumi, size_t n,
+			 lc_gz_rates *r);
+
+/* The labelling loop replayed over rows in the given order (time order or shuffled): rows split into chunks
+ * (sizes as numpy.array_split), the first first_manual chunks labelled by hand; for each later chunk a classifier
+ * trained on every label so far (warm-started from the previous chunk's when o->kind is mlp) sets thresholds under
+ * the caps from out-of-sample predictions (grouped by run when group is given); an LS goes to humans as novel when
+ * the linear autoencoder (PCA) of the labelled good LS reconstructs it worse than novelty_factor times the 99th
+ * percentile of their own errors (novelty_factor 0: off); every LS sent to humans joins the labelled set. dec (n)
+ * receives each row's decision (first chunks: review). */
+typedef struct lc_stream_spec {
+	int chunks, first_manual;
+	double max_loss, max_pollution, conf;
+	double novelty_factor;
+	lc_clf_opts clf;
+} lc_stream_spec;
+
+typedef struct lc_stream_chunk {
+	size_t first, n;       /* rows order[first .. first+n) */
+	double lo, hi;         /* thresholds used */
+	int64_t n_novel;       /* LS sent to humans as novel */
+	lc_gz_rates rates;     /* rates of the chunk */
+} lc_stream_chunk;
+
+int lc_stream_run(const lc_stream_spec *s, const float *x, const int *y, const double *w, const double *lumi,
+		  const int64_t *group, size_t n, int d, const size_t *order, signed char *dec, lc_stream_chunk *chunks,
+		  lc_error *err);
+
+/* Novelty gate: a linear autoencoder (PCA, broken-stick width) fitted on the n good rows x (n, d); *limit is factor
+ * times the 99th percentile of their reconstruction errors. lc_novelty_errors scores rows with it. */
+typedef struct lc_novelty {
+	lc_net *ae;
+	double limit;
+} lc_novelty;
+int lc_novelty_fit(const float *x, size_t n, int d, double factor, lc_novelty *nv, lc_error *err);
+int lc_novelty_errors(const lc_novelty *nv, const float *x, size_t n, double *e, lc_error *err);
+void lc_novelty_free(lc_novelty *nv);
+
+/* Prepared rows of every evaluable LS of an ME (run, LS order) and the cell sum of each. */
+typedef struct lc_lsrows {
+	size_t n;
+	int d;
+	float *x;                /* (n, d) prepared rows */
+	int64_t *run, *ls;       /* n */
+	double *count;           /* n sums of the used cells */
+	int64_t n_not_evaluable; /* LS skipped for too few entries */
+} lc_lsrows;
+
+int lc_store_rows(lc_store *st, const char *me, const lc_prep *prep, const lc_runlist *runs, lc_lsrows *out,
+		  lc_error *err);
+void lc_lsrows_free(lc_lsrows *r);
+
+/* Recorded luminosity per run from a CMS OMS runs table (CSV with the columns run_number and recorded_lumi, as
+ * oms_runs_2017B.csv); *run and *lumi are malloc'd (free()). Errors name path:line. */
+int lc_run_lumi_read(FILE *f, const char *path, int64_t **run, double **lumi, size_t *n, lc_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,515 @@
+/* greyzone.c — certification with a grey zone (Borisyak et al. 2017): thresholds on p(good) that keep pollution
+ * (bad LS among auto-good) and loss (good LS auto-bad) under caps with a stated confidence, the rates of a set of
+ * decisions, nearest-neighbour novelty, and the labelling loop replayed chunk by chunk in time order. */
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* ---------------------------------------------------------------- binomial bound */
+
+/* Continued fraction of the regularised incomplete beta function I_x(a, b) (modified Lentz), valid for
+ * x < (a + 1) / (a + b + 2). */
+static double beta_cf(double a, double b, double x)
+{
+	const double tiny = 1e-300;
+	double c = 1.0, d = 1.0 - (a + b) * x / (a + 1.0);
+	if (fabs(d) < tiny)
+		d = tiny;
+	d = 1.0 / d;
+	double h = d;
+	for (int m = 1; m <= 500; m++) {
+		double m2 = 2.0 * m;
+		double aa = m * (b - m) * x / ((a + m2 - 1.0) * (a + m2));
+		d = 1.0 + aa * d;
+		c = 1.0 + aa / c;
+		d = fabs(d) < tiny ? 1.0 / tiny : 1.0 / d;
+		if (fabs(c) < tiny)
+			c = tiny;
+		h *= d * c;
+		aa = -(a + m) * (a + b + m) * x / ((a + m2) * (a + m2 + 1.0));
+		d = 1.0 + aa * d;
+		c = 1.0 + aa / c;
+		d = fabs(d) < tiny ? 1.0 / tiny : 1.0 / d;
+		if (fabs(c) < tiny)
+			c = tiny;
+		double del = d * c;
+		h *= del;
+		if (fabs(del - 1.0) < 1e-15)
+			break;
+	}
+	return h;
+}
+
+/* I_x(a, b) for a, b > 0, x in [0, 1]. */
+static double beta_inc(double a, double b, double x)
+{
+	if (x <= 0.0)
+		return 0.0;
+	if (x >= 1.0)
+		return 1.0;
+	double lf = lgamma(a + b) - lgamma(a) - lgamma(b) + a * log(x) + b * log1p(-x);
+	if (x < (a + 1.0) / (a + b + 2.0))
+		return exp(lf) * beta_cf(a, b, x) / a;
+	return 1.0 - exp(lf) * beta_cf(b, a, 1.0 - x) / b;
+}
+
+/* The upper bound p solves P(X <= k | n, p) = 1 - conf, i.e. I_p(k + 1, n - k) = conf; bisection to 1e-12. */
+double lc_binom_upper(double k, double n, double conf)
+{
+	if (n <= 0.0 || k >= n)
+		return 1.0;
+	if (k < 0.0)
+		k = 0.0;
+	if (conf <= 0.0)
+		return k / n;
+	double lo = k / n, hi = 1.0;
+	for (int i = 0; i < 200 && hi - lo > 1e-12; i++) {
+		double mid = 0.5 * (lo + hi);
+		if (beta_inc(k + 1.0, n - k, mid) < conf)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return hi;
+}
+
+/* ---------------------------------------------------------------- thresholds under caps */
+
+typedef struct pw {
+	double p, w;
+	int y;
+} pw;
+
+static int by_p_desc(const void *pa, const void *pb)
+{
+	double a = ((const pw *)pa)->p, b = ((const pw *)pb)->p;
+	return a > b ? -1 : a < b ? 1 : 0;
+}
+
+/* Upper bound of a weighted rate num/den: with Kish's effective size m = (sum w)^2 / sum w^2 and k = rate * m
+ * (the plain counts when the weights are equal). */
+static double weighted_upper(double num, double den, double den_w2, double conf)
+{
+	if (den <= 0.0)
+		return 1.0;
+	double rate = num / den;
+	if (conf <= 0.0)
+		return rate;
+	double m = den * den / den_w2;
+	return lc_binom_upper(rate * m, m, conf);
+}
+
+int lc_gz_thresholds(const double *p, const int *y, const double *w, size_t n, double max_loss, double max_pollution,
+		     double conf, double *lo, double *hi, lc_error *err)
+{
+	*lo = -INFINITY;
+	*hi = INFINITY;
+	if (!(max_loss >= 0.0 && max_loss < 1.0) || !(max_pollution >= 0.0 && max_pollution < 1.0))
+		return lc_error_set(err, LC_ERR_INVALID, "caps must lie in [0, 1): loss %g, pollution %g", max_loss,
+				    max_pollution);
+	if (!(conf >= 0.0 && conf < 1.0))
+		return lc_error_set(err, LC_ERR_INVALID, "confidence must lie in [0, 1), got %g", conf);
+	if (n == 0)
+		return LC_OK;
+	pw *v = malloc(n * sizeof *v);
+	if (!v)
+		return lc_error_set(err, LC_ERR_NOMEM, "thresholds: out of memory for %zu rows", n);
+	double good_w = 0.0, good_w2 = 0.0;
+	for (size_t i = 0; i < n; i++) {
+		if (!isfinite(p[i])) {
+			free(v);
+			return lc_error_set(err, LC_ERR_INVALID, "thresholds: prediction %zu is not finite", i);
+		}
+		v[i].p = p[i];
+		v[i].w = w ? w[i] : 1.0;
+		v[i].y = y[i];
+		if (y[i] == 1) {
+			good_w += v[i].w;
+			good_w2 += v[i].w * v[i].w;
+		}
+	}
+	qsort(v, n, sizeof *v, by_p_desc);
+
+	/* auto-good: the largest top set {p >= v[j].p} whose pollution bound holds */
+	double all_w = 0, all_w2 = 0, bad_w = 0;
+	for (size_t i = 0; i < n;) {
+		size_t j = i;
+		while (j < n && v[j].p == v[i].p) {
+			all_w += v[j].w;
+			all_w2 += v[j].w * v[j].w;
+			if (v[j].y != 1)
+				bad_w += v[j].w;
+			j++;
+		}
+		if (weighted_upper(bad_w, all_w, all_w2, conf) <= max_pollution)
+			*hi = v[i].p;
+		i = j;
+	}
+	/* auto-bad: the largest bottom set {p < t} whose loss bound holds; t is the next higher distinct value */
+	double lost_w = 0;
+	for (size_t e = n; e > 0;) {
+		size_t s = e;
+		while (s > 0 && v[s - 1].p == v[e - 1].p) {
+			s--;
+			if (v[s].y == 1)
+				lost_w += v[s].w;
+		}
+		/* the loss bound counts good LS lost among all good ones: k = lost share of the effective good size */
+		double m = good_w > 0 ? good_w * good_w / good_w2 : 0.0;
+		double bound = good_w > 0 ? (conf > 0 ? lc_binom_upper(lost_w / good_w * m, m, conf) : lost_w / good_w) : 0.0;
+		if (bound <= max_loss)
+			*lo = s > 0 ? v[s - 1].p : nextafter(v[e - 1].p, INFINITY);
+		else
+			break; /* the loss only grows with the set */
+		e = s;
+	}
+	free(v);
+	if (*lo > *hi)
+		*lo = *hi;
+	return LC_OK;
+}
+
+/* ---------------------------------------------------------------- nearest-neighbour distances */
+
+/* Squared Euclidean distance with eight independent partial sums (vectorisable without reassociation flags). */
+static float sqdist(const float *a, const float *b, int d)
+{
+	float s[8] = {0};
+	int j = 0;
+	for (; j + 8 <= d; j += 8)
+		for (int k = 0; k < 8; k++) {
+			float t = a[j + k] - b[j + k];
+			s[k] += t * t;
+		}
+	float r = 0;
+	for (; j < d; j++) {
+		float t = a[j] - b[j];
+		r += t * t;
+	}
+	return r + ((s[0] + s[4]) + (s[1] + s[5])) + ((s[2] + s[6]) + (s[3] + s[7]));
+}
+
+void lc_nn_dist(const float *q, size_t nq, const float *r, size_t nl, int d, double *dist)
+{
+	int self = q == r;
+	for (size_t i = 0; i < nq; i++) {
+		float best = FLT_MAX;
+		const float *qi = q + i * (size_t)d;
+		for (size_t j = 0; j < nl; j++) {
+			if (self && i == j)
+				continue;
+			float s = sqdist(qi, r + j * (size_t)d, d);
+			if (s < best)
+				best = s;
+		}
+		dist[i] = best == FLT_MAX ? INFINITY : sqrt((double)best);
+	}
+}
+
+/* ---------------------------------------------------------------- rates */
+
+void lc_gz_rates_compute(const signed char *dec, const int *y, const double *w, const double *lumi, size_t n,
+			 lc_gz_rates *r)
+{
+	memset(r, 0, sizeof *r);
+	double all = 0, review = 0, good = 0, lost = 0, ag = 0, polluted = 0, lall = 0, lreview = 0;
+	for (size_t i = 0; i < n; i++) {
+		double wi = w ? w[i] : 1.0, li = lumi ? lumi[i] : wi;
+		r->n++;
+		all += wi;
+		lall += li;
+		if (y[i] == 1) {
+			r->n_good++;
+			good += wi;
+		}
+		if (dec[i] == LC_GZ_REVIEW) {
+			r->n_review++;
+			review += wi;
+			lreview += li;
+		} else if (dec[i] == LC_GZ_GOOD) {
+			r->n_auto_good++;
+			ag += wi;
+			if (y[i] != 1) {
+				r->n_polluted++;
+				polluted += wi;
+			}
+		} else {
+			r->n_auto_bad++;
+			if (y[i] == 1) {
+				r->n_lost++;
+				lost += wi;
+			}
+		}
+	}
+	r->manual_work = all > 0 ? review / all : 0.0;
+	r->saved = 1.0 - r->manual_work;
+	r->rejection = lall > 0 ? lreview / lall : 0.0;
+	r->loss = good > 0 ? lost / good : 0.0;
+	r->pollution = ag > 0 ? polluted / ag : 0.0;
+}
+
+/* ---------------------------------------------------------------- the loop in time order */
+
+static int cmp_double(const void *pa, const void *pb)
+{
+	double a = *(const double *)pa, b = *(const double *)pb;
+	return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/* q-quantile (linear interpolation, numpy's default) of v (n > 0); sorts v. */
+static double quantile(double *v, size_t n, double q)
+{
+	qsort(v, n, sizeof *v, cmp_double);
+	double h = q * (double)(n - 1);
+	size_t i = (size_t)h;
+	if (i + 1 >= n)
+		return v[n - 1];
+	return v[i] + (h - (double)i) * (v[i + 1] - v[i]);
+}
+
+int lc_novelty_fit(const float *x, size_t n, int d, double factor, lc_novelty *nv, lc_error *err)
+{
+	nv->ae = NULL;
+	nv->limit = INFINITY;
+	if (n < 3)
+		return LC_OK; /* too few good LS to say what is usual: nothing is novel yet */
+	double *e = malloc(n * sizeof *e);
+	if (!e)
+		return lc_error_set(err, LC_ERR_NOMEM, "novelty: out of memory");
+	int rc = lc_pca_ae_fit(x, n, d, 0, &nv->ae, NULL, NULL, err);
+	if (!rc)
+		rc = lc_ae_errors(nv->ae, x, n, LC_LOSS_MSE, 0, e, NULL, 1, err);
+	if (!rc)
+		nv->limit = factor * quantile(e, n, 0.99);
+	free(e);
+	return rc;
+}
+
+int lc_novelty_errors(const lc_novelty *nv, const float *x, size_t n, double *e, lc_error *err)
+{
+	if (!nv->ae) {
+		for (size_t i = 0; i < n; i++)
+			e[i] = 0.0;
+		return LC_OK;
+	}
+	return lc_ae_errors(nv->ae, x, n, LC_LOSS_MSE, 0, e, NULL, 1, err);
+}
+
+void lc_novelty_free(lc_novelty *nv)
+{
+	lc_net_free(nv->ae);
+	nv->ae = NULL;
+}
+
+int lc_stream_run(const lc_stream_spec *s, const float *x, const int *y, const double *w, const double *lumi,
+		  const int64_t *group, size_t n, int d, const size_t *order, signed char *dec, lc_stream_chunk *chunks,
+		  lc_error *err)
+{
+	if (s->chunks < 1 || (size_t)s->chunks > n)
+		return lc_error_set(err, LC_ERR_INVALID, "chunks must lie in [1, %zu], got %d", n, s->chunks);
+	if (s->first_manual < 1 || s->first_manual >= s->chunks)
+		return lc_error_set(err, LC_ERR_INVALID, "first manual chunks must lie in [1, %d], got %d",
+				    s->chunks - 1, s->first_manual);
+	if (!(s->max_loss >= 0 && s->max_loss < 1) || !(s->max_pollution >= 0 && s->max_pollution < 1))
+		return lc_error_set(err, LC_ERR_INVALID, "caps must lie in [0, 1): loss %g, pollution %g", s->max_loss,
+				    s->max_pollution);
+	for (size_t i = 0; i < n; i++)
+		if (y[i] != 0 && y[i] != 1)
+			return lc_error_set(err, LC_ERR_INVALID, "stream: LS %zu has no label (%d)", i, y[i]);
+	int rc = LC_OK;
+	size_t cap = n;
+	float *lx = malloc(cap * (size_t)d * sizeof *lx), *cx = malloc(cap * (size_t)d * sizeof *cx);
+	int *ly = malloc(cap * sizeof *ly);
+	double *lw = malloc(cap * sizeof *lw), *cvp = malloc(cap * sizeof *cvp), *pp = malloc(cap * sizeof *pp);
+	double *nd = malloc(cap * sizeof *nd), *eb = malloc(cap * sizeof *eb);
+	float *gx = malloc(cap * (size_t)d * sizeof *gx);
+	int64_t *lg = malloc(cap * sizeof *lg), *cg = malloc(cap * sizeof *cg);
+	int *cy = malloc(cap * sizeof *cy);
+	double *cw = malloc(cap * sizeof *cw), *cl = malloc(cap * sizeof *cl);
+	signed char *cd = malloc(cap);
+	lc_clf *clf = NULL;
+	if (!lx || !cx || !ly || !lw || !cvp || !pp || !nd || !eb || !gx || !lg || !cg || !cy || !cw || !cl || !cd) {
+		rc = lc_error_set(err, LC_ERR_NOMEM, "stream: out of memory for %zu LS", n);
+		goto done;
+	}
+	size_t nl = 0, first = 0;
+	size_t base = n / (size_t)s->chunks, extra = n % (size_t)s->chunks;
+	for (int c = 0; c < s->chunks; c++) {
+		size_t m = base + ((size_t)c < extra);
+		lc_stream_chunk *ch = &chunks[c];
+		memset(ch, 0, sizeof *ch);
+		ch->first = first;
+		ch->n = m;
+		ch->lo = -INFINITY;
+		ch->hi = INFINITY;
+		for (size_t i = 0; i < m; i++) {
+			size_t r = order[first + i];
+			memcpy(cx + i * (size_t)d, x + r * (size_t)d, (size_t)d * sizeof *cx);
+			cy[i] = y[r];
+			cw[i] = w ? w[r] : 1.0;
+			cl[i] = lumi ? lumi[r] : cw[i];
+			cg[i] = group ? group[r] : 0;
+			cd[i] = LC_GZ_REVIEW;
+		}
+		if (c >= s->first_manual) {
+			size_t ng = 0;
+			for (size_t i = 0; i < nl; i++)
+				ng += (size_t)ly[i];
+			size_t minority = ng < nl - ng ? ng : nl - ng;
+			if (minority >= 2) {
+				if ((rc = lc_clf_cv(&s->clf, lx, ly, lw, group ? lg : NULL, nl, d, cvp, err)) ||
+				    (rc = lc_gz_thresholds(cvp, ly, lw, nl, s->max_loss, s->max_pollution, s->conf, &ch->lo,
+							   &ch->hi, err)))
+					goto done;
+				if (clf && s->clf.kind == LC_CLF_MLP)
+					rc = lc_clf_update(clf, &s->clf, lx, ly, lw, nl, err);
+				else {
+					lc_clf_free(clf);
+					clf = NULL;
+					rc = lc_clf_fit(&s->clf, lx, ly, lw, nl, d, &clf, err);
+				}
+				if (rc || (rc = lc_clf_predict(clf, cx, m, pp, err)))
+					goto done;
+				/* two gates: an LS is auto-good only if the autoencoder of the labelled good LS finds it usual,
+				 * and auto-bad only if that one finds it unusual while the autoencoder of the labelled bad LS
+				 * finds it usual (like bad LS seen before); like neither: novel, to humans */
+				lc_novelty gg = {0}, gb = {0};
+				for (size_t i = 0; i < m; i++)
+					nd[i] = eb[i] = 0.0;
+				gg.limit = gb.limit = INFINITY;
+				if (s->novelty_factor > 0) {
+					size_t ngx = 0, nbx = 0;
+					for (size_t i = 0; i < nl; i++)
+						if (ly[i])
+							memcpy(gx + ngx++ * (size_t)d, lx + i * (size_t)d, (size_t)d * sizeof *gx);
+					for (size_t i = 0; i < nl; i++)
+						if (!ly[i])
+							memcpy(gx + (ngx + nbx++) * (size_t)d, lx + i * (size_t)d, (size_t)d * sizeof *gx);
+					if (!(rc = lc_novelty_fit(gx, ngx, d, s->novelty_factor, &gg, err)) &&
+					    !(rc = lc_novelty_fit(gx + ngx * (size_t)d, nbx, d, s->novelty_factor, &gb, err)) &&
+					    !(rc = lc_novelty_errors(&gg, cx, m, nd, err)))
+						rc = lc_novelty_errors(&gb, cx, m, eb, err);
+					lc_novelty_free(&gg);
+					lc_novelty_free(&gb);
+					if (rc)
+						goto done;
+				}
+				for (size_t i = 0; i < m; i++) {
+					int usual_good = nd[i] <= gg.limit, usual_bad = eb[i] <= gb.limit;
+					if (!usual_good && !usual_bad) {
+						ch->n_novel++;
+						continue;
+					}
+					if (pp[i] >= ch->hi && usual_good)
+						cd[i] = LC_GZ_GOOD;
+					else if (pp[i] < ch->lo && !usual_good && usual_bad)
+						cd[i] = LC_GZ_BAD;
+				}
+			}
+		}
+		/* what humans looked at joins the labelled set */
+		for (size_t i = 0; i < m; i++) {
+			dec[order[first + i]] = cd[i];
+			if (cd[i] != LC_GZ_REVIEW)
+				continue;
+			memcpy(lx + nl * (size_t)d, cx + i * (size_t)d, (size_t)d * sizeof *lx);
+			ly[nl] = cy[i];
+			lw[nl] = cw[i];
+			lg[nl] = cg[i];
+			nl++;
+		}
+		lc_gz_rates_compute(cd, cy, cw, cl, m, &ch->rates);
+		first += m;
+	}
+done:
+	lc_clf_free(clf);
+	free(lx);
+	free(cx);
+	free(ly);
+	free(lw);
+	free(cvp);
+	free(pp);
+	free(nd);
+	free(eb);
+	free(gx);
+	free(lg);
+	free(cg);
+	free(cy);
+	free(cw);
+	free(cl);
+	free(cd);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- inputs */
+
+typedef struct collect {
+	const lc_prep *prep;
+	const lc_me_info *me;
+	lc_lsrows *r;
+	size_t cap;
+} collect;
+
+static int collect_add(void *ctx, const lc_hist *h, lc_error *err)
+{
+	collect *c = ctx;
+	lc_lsrows *r = c->r;
+	if (r->n == c->cap) {
+		size_t cap = c->cap ? 2 * c->cap : 256;
+		float *x = realloc(r->x, cap * (size_t)r->d * sizeof *x);
+		if (x)
+			r->x = x;
+		int64_t *run = realloc(r->run, cap * sizeof *run);
+		if (run)
+			r->run = run;
+		int64_t *ls = realloc(r->ls, cap * sizeof *ls);
+		if (ls)
+			r->ls = ls;
+		double *cnt = realloc(r->count, cap * sizeof *cnt);
+		if (cnt)
+			r->count = cnt;
+		if (!x || !run || !ls || !cnt)
+			return lc_error_set(err, LC_ERR_NOMEM, "out of memory (%zu LS)", cap);
+		c->cap = cap;
+	}
+	double count = 0;
+	int ev = lc_prep_apply(c->prep, c->me, h->cells, r->x + r->n * (size_t)r->d, &count);
+	if (ev < 0)
+		return lc_error_set(err, LC_ERR_NOMEM, "out of memory");
+	if (!ev) {
+		r->n_not_evaluable++;
+		return LC_OK;
+	}
+	r->run[r->n] = h->run;
+	r->ls[r->n] = h->ls;
+	r->count[r->n] = count;
+	r->n++;
+	return LC_OK;
+}
+
+void lc_lsrows_free(lc_lsrows *r)
+{
+	free(r->x);
+	free(r->run);
+	free(r->ls);
+	free(r->count);
+	memset(r, 0, sizeof *r);
+}
+
+int lc_store_rows(lc_store *st, const char *me, const lc_prep *prep, const lc_runlist *runs, lc_lsrows *out,
+		  lc_error *err)
+{
+	memset(out, 0, sizeof *out);
+	lc_me_info info;
+	int rc = lc_store_me(st, me, &info, err);
+	if (rc || (rc = lc_prep_check(prep, &info, err)))
+		return rc;
+	out->d = lc_prep_dim(prep, &info);
+	collect c = {.prep = prep, .me = &info, .r = out};
+	if ((rc = lc_store_each_hist(st, me, runs, collect_add, &c, err)))
+		lc_lsrows_free(out);
+	return rc;
+}

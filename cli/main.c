@@ -17,6 +17,7 @@ static const struct {
 	{"explain", cmd_explain, "the bins that contribute most to one LS's score"},
 	{"model", cmd_model, "show a model file (model show MODEL)"},
 	{"info", cmd_info, "what a store holds: MEs, runs, LS, label sources, models"},
+	{"certify", cmd_certify, "certify LS with a classifier and a grey zone under caps on loss and pollution"},
 	{"stream", cmd_stream, "replay grey-zone certification chunk by chunk in time order: manual work, loss, pollution"},
 };
 

@@ -470,8 +470,8 @@ double lc_binom_upper(double k, double n, double conf);
 
 /* Thresholds under caps: auto-good when p >= hi, auto-bad when p < lo, grey zone between. From out-of-sample p of
  * the n labelled rows (y 1 good, 0 bad, weights w or NULL): hi is the lowest threshold whose auto-good set has a
- * pollution (weighted bad among auto-good) with conf-upper bound <= max_pollution, lo the highest whose auto-bad set
- * loses (weighted good auto-bad / all good) at most max_loss at the same confidence (the bound of the count of good
+ * pollution (weighted bad among auto-good) with conf-upper bound <= max_pollution, lo just above the highest p of
+ * the largest bottom set that loses (weighted good auto-bad / all good) at most max_loss at the same confidence (the bound of the count of good
  * LS lost, over all good). Nothing qualifies: hi = +inf, lo = -inf. conf = 0 uses the plain rates. */
 int lc_gz_thresholds(const double *p, const int *y, const double *w, size_t n, double max_loss, double max_pollution,
 		     double conf, double *lo, double *hi, lc_error *err);

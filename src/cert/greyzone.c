@@ -161,7 +161,7 @@ int lc_gz_thresholds(const double *p, const int *y, const double *w, size_t n, d
 		double m = good_w > 0 ? good_w * good_w / good_w2 : 0.0;
 		double bound = good_w > 0 ? (conf > 0 ? lc_binom_upper(lost_w / good_w * m, m, conf) : lost_w / good_w) : 0.0;
 		if (bound <= max_loss)
-			*lo = s > 0 ? v[s - 1].p : nextafter(v[e - 1].p, INFINITY);
+			*lo = nextafter(v[s].p, INFINITY); /* just above the highest p of the set: the gap is grey */
 		else
 			break; /* the loss only grows with the set */
 		e = s;
@@ -405,7 +405,7 @@ int lc_stream_run(const lc_stream_spec *s, const float *x, const int *y, const d
 					}
 					if (pp[i] >= ch->hi && usual_good)
 						cd[i] = LC_GZ_GOOD;
-					else if (pp[i] < ch->lo && !usual_good && usual_bad)
+					else if (pp[i] < ch->lo && (s->novelty_factor <= 0 || (!usual_good && usual_bad)))
 						cd[i] = LC_GZ_BAD;
 				}
 			}

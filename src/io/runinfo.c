@@ -1,5 +1,6 @@
 /* runinfo.c — per-run information from CMS OMS tables: the recorded luminosity of each run (CSV with a header that
- * names run_number and recorded_lumi; other columns are ignored; fields hold no quoted commas). */
+ * names run_number and recorded_lumi; other columns are ignored; fields hold no quoted commas; a run with an empty
+ * recorded_lumi is left out, its luminosity unknown). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,6 +70,8 @@ int lc_run_lumi_read(FILE *f, const char *path, int64_t **run_out, double **lumi
 					  lineno, field[col_run]);
 			goto done;
 		}
+		if (!*field[col_lumi])
+			continue; /* luminosity not recorded for this run: unknown, as if absent */
 		double l = strtod(field[col_lumi], &end);
 		if (end == field[col_lumi] || *end || !(l >= 0) || l > 1e12) {
 			rc = lc_error_set(err, LC_ERR_PARSE, "%s:%ld: recorded_lumi \"%s\" is not a non-negative number", path,

@@ -1,0 +1,219 @@
+/* test_greyzone.c — grey-zone arithmetic on hand-computed cases: Clopper-Pearson bounds (against scipy's
+ * beta.ppf), thresholds under caps, weighted rates; classifiers: kNN by hand, XGBoost and the MLP learning a
+ * separable problem, bit-identical refits, save/load round trips; the loop on a drifting toy stream. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "lumicert.h"
+#include "t.h"
+
+static void test_binom(void)
+{
+	/* reference values: scipy.stats.beta.ppf(conf, k + 1, n - k) */
+	CHECK_NEAR(lc_binom_upper(0, 10, 0.9), 0.2056717652757185, 1e-9);
+	CHECK_NEAR(lc_binom_upper(1, 10, 0.9), 0.33684772330672474, 1e-9);
+	CHECK_NEAR(lc_binom_upper(3, 100, 0.95), 0.07571079374983004, 1e-9);
+	CHECK_NEAR(lc_binom_upper(0, 1000, 0.5), 0.0006929070095474781, 1e-9);
+	CHECK_NEAR(lc_binom_upper(5, 20, 0.99), 0.5321064089534613, 1e-9);
+	CHECK(lc_binom_upper(0, 0, 0.9) == 1.0);
+	CHECK(lc_binom_upper(4, 4, 0.9) == 1.0);
+	CHECK(lc_binom_upper(2, 8, 0) == 0.25); /* conf 0: the plain rate */
+}
+
+static void test_thresholds(void)
+{
+	double p[] = {0.9, 0.8, 0.7, 0.6, 0.4, 0.2};
+	int y[] = {1, 1, 0, 1, 0, 0};
+	double lo, hi;
+	lc_error err = {0, ""};
+	/* no pollution, no loss allowed: top {0.9, 0.8} is clean; bottom {0.2, 0.4} loses nothing, 0.6 would */
+	CHECK(lc_gz_thresholds(p, y, NULL, 6, 0, 0, 0, &lo, &hi, &err) == LC_OK);
+	CHECK(hi == 0.8);
+	CHECK(lo == nextafter(0.4, 1)); /* just above the highest p of the auto-bad set */
+	/* pollution 1/4 allowed: the top four (one bad) qualify, the top five (2/5) do not */
+	CHECK(lc_gz_thresholds(p, y, NULL, 6, 0, 0.25, 0, &lo, &hi, &err) == LC_OK);
+	CHECK(hi == 0.6);
+	CHECK(lo == nextafter(0.4, 1));
+	/* a weight of 3 on the bad LS at 0.7 makes the top four 3/6 polluted */
+	double w[] = {1, 1, 3, 1, 1, 1};
+	CHECK(lc_gz_thresholds(p, y, w, 6, 0, 0.25, 0, &lo, &hi, &err) == LC_OK);
+	CHECK(hi == 0.8);
+	/* loss 1/3 allowed: one of the three good LS may be lost: bottom {0.2, 0.4, 0.6, 0.7} (0.8 would lose 2) */
+	CHECK(lc_gz_thresholds(p, y, NULL, 6, 0.34, 0, 0, &lo, &hi, &err) == LC_OK);
+	CHECK(hi == 0.8 && lo == nextafter(0.7, 1));
+	/* with a confidence bound, six LS are too few to certify anything at 1% */
+	CHECK(lc_gz_thresholds(p, y, NULL, 6, 0.01, 0.01, 0.9, &lo, &hi, &err) == LC_OK);
+	CHECK(isinf(hi) && hi > 0 && isinf(lo) && lo < 0);
+	/* caps outside [0, 1) */
+	CHECK(lc_gz_thresholds(p, y, NULL, 6, 1.0, 0.01, 0.9, &lo, &hi, &err) == LC_ERR_INVALID);
+	CHECK(strstr(err.msg, "[0, 1)") != NULL);
+	CHECK(lc_gz_thresholds(p, y, NULL, 6, 0.01, -0.1, 0.9, &lo, &hi, &err) == LC_ERR_INVALID);
+}
+
+static void test_rates(void)
+{
+	signed char dec[] = {LC_GZ_GOOD, LC_GZ_GOOD, LC_GZ_BAD, LC_GZ_REVIEW, LC_GZ_GOOD, LC_GZ_BAD};
+	int y[] = {1, 0, 0, 1, 1, 1};
+	double w[] = {1, 2, 1, 1, 1, 2}, lumi[] = {1, 1, 1, 3, 1, 1};
+	lc_gz_rates r;
+	lc_gz_rates_compute(dec, y, NULL, NULL, 6, &r);
+	CHECK(r.n == 6 && r.n_auto_good == 3 && r.n_auto_bad == 2 && r.n_review == 1);
+	CHECK(r.n_polluted == 1 && r.n_lost == 1 && r.n_good == 4);
+	CHECK_NEAR(r.manual_work, 1.0 / 6, 1e-15);
+	CHECK_NEAR(r.saved, 5.0 / 6, 1e-15);
+	CHECK_NEAR(r.pollution, 1.0 / 3, 1e-15); /* one bad among three auto-good */
+	CHECK_NEAR(r.loss, 1.0 / 4, 1e-15);      /* one good of four auto-bad */
+	CHECK_NEAR(r.rejection, 1.0 / 6, 1e-15);
+	lc_gz_rates_compute(dec, y, w, lumi, 6, &r);
+	CHECK_NEAR(r.manual_work, 1.0 / 8, 1e-15);  /* weights sum to 8, the review LS weighs 1 */
+	CHECK_NEAR(r.pollution, 2.0 / 4, 1e-15);    /* auto-good weights 1 + 2 + 1, the bad one 2 */
+	CHECK_NEAR(r.loss, 2.0 / 5, 1e-15);         /* good weights 1 + 1 + 1 + 2, lost 2 */
+	CHECK_NEAR(r.rejection, 3.0 / 8, 1e-15);    /* luminosity 3 of 8 to humans */
+}
+
+/* Two Gaussian-ish clusters in d dims from a fixed LCG: good around 0, bad around 1 (first half good). */
+static void blobs(float *x, int *y, size_t n, int d, unsigned seed)
+{
+	unsigned s = seed;
+	for (size_t i = 0; i < n; i++) {
+		y[i] = i < n / 2;
+		for (int j = 0; j < d; j++) {
+			s = s * 1664525u + 1013904223u;
+			x[i * (size_t)d + j] = (float)((y[i] ? 0.0 : 1.0) + 0.3 * ((double)(s >> 8) / 16777216.0 - 0.5));
+		}
+	}
+}
+
+static void test_knn(void)
+{
+	float x[] = {0, 10, 4};
+	int y[] = {1, 0, 1};
+	lc_clf_opts o;
+	lc_clf_opts_default(&o, LC_CLF_KNN);
+	lc_clf *c = NULL;
+	lc_error err = {0, ""};
+	CHECK(lc_clf_fit(&o, x, y, NULL, 3, 1, &c, &err) == LC_OK);
+	float q[] = {2, 9, 4};
+	double p[3];
+	CHECK(lc_clf_predict(c, q, 3, p, &err) == LC_OK);
+	CHECK_NEAR(p[0], 8.0 / 10.0, 1e-12); /* nearest good 2 away, nearest bad 8 */
+	CHECK_NEAR(p[1], 1.0 / 6.0, 1e-12);  /* good at 4 is 5 away, bad 1 */
+	CHECK_NEAR(p[2], 1.0, 1e-12);        /* on a good row */
+	/* leave-one-out: row 2 (x=4) is predicted from rows 0 and 1: good 4 away, bad 6 */
+	double cv[3];
+	CHECK(lc_clf_cv(&o, x, y, NULL, NULL, 3, 1, cv, &err) == LC_OK);
+	CHECK_NEAR(cv[2], 6.0 / 10.0, 1e-12);
+	/* grouped: with rows 0 and 2 in one run, row 2 sees only the bad row */
+	int64_t grp[] = {1, 2, 1};
+	CHECK(lc_clf_cv(&o, x, y, NULL, grp, 3, 1, cv, &err) == LC_OK);
+	CHECK_NEAR(cv[2], 0.0, 1e-12);
+	lc_clf_free(c);
+	int one[] = {1, 1, 1};
+	CHECK(lc_clf_fit(&o, x, one, NULL, 3, 1, &c, &err) == LC_ERR_INVALID);
+	CHECK(strstr(err.msg, "one class") != NULL);
+}
+
+static void test_learners(int kind)
+{
+	enum { N = 200, D = 6 };
+	static float x[N * D], xt[N * D];
+	static int y[N], yt[N];
+	blobs(x, y, N, D, 1);
+	blobs(xt, yt, N, D, 2);
+	lc_clf_opts o;
+	lc_clf_opts_default(&o, kind);
+	lc_error err = {0, ""};
+	lc_clf *a = NULL, *b = NULL, *c = NULL;
+	CHECK(lc_clf_fit(&o, x, y, NULL, N, D, &a, &err) == LC_OK);
+	CHECK(lc_clf_fit(&o, x, y, NULL, N, D, &b, &err) == LC_OK);
+	static double pa[N], pb[N], pc[N];
+	CHECK(lc_clf_predict(a, xt, N, pa, &err) == LC_OK);
+	CHECK(lc_clf_predict(b, xt, N, pb, &err) == LC_OK);
+	CHECK(memcmp(pa, pb, sizeof pa) == 0); /* same seed, same data: bit-identical */
+	int right = 0;
+	for (int i = 0; i < N; i++)
+		right += (pa[i] >= 0.5) == yt[i];
+	CHECK(right >= N - 2); /* well separated clusters */
+	unsigned char *buf = NULL;
+	size_t len = 0;
+	CHECK(lc_clf_save_mem(a, &buf, &len, &err) == LC_OK);
+	CHECK(lc_clf_load_mem(buf, len, &c, &err) == LC_OK);
+	if (c) {
+		CHECK(lc_clf_kind(c) == kind);
+		CHECK(lc_clf_predict(c, xt, N, pc, &err) == LC_OK);
+		CHECK(memcmp(pa, pc, sizeof pa) == 0);
+	}
+	/* truncated buffers fail cleanly */
+	lc_clf *t = NULL;
+	CHECK(lc_clf_load_mem(buf, len - 1, &t, &err) != LC_OK && t == NULL);
+	CHECK(lc_clf_load_mem(buf, 12, &t, &err) != LC_OK && t == NULL);
+	/* warm start keeps learning: update with the same rows and still separate */
+	CHECK(lc_clf_update(a, &o, x, y, NULL, N, &err) == LC_OK);
+	CHECK(lc_clf_predict(a, xt, N, pa, &err) == LC_OK);
+	right = 0;
+	for (int i = 0; i < N; i++)
+		right += (pa[i] >= 0.5) == yt[i];
+	CHECK(right >= N - 2);
+	free(buf);
+	lc_clf_free(a);
+	lc_clf_free(b);
+	lc_clf_free(c);
+}
+
+static void test_stream(void)
+{
+	/* 400 LS: 60% good; a separable toy in 4 dims; shuffled; every rate must respect the caps and the first
+	 * chunks are all review */
+	enum { N = 400, D = 4 };
+	static float x[N * D];
+	static int y[N];
+	static size_t order[N];
+	static signed char dec[N];
+	unsigned s = 7;
+	for (size_t i = 0; i < N; i++) {
+		y[i] = (i % 5) < 3;
+		for (int j = 0; j < D; j++) {
+			s = s * 1664525u + 1013904223u;
+			x[i * D + j] = (float)((y[i] ? 0.2 : 0.8) + 0.1 * ((double)(s >> 8) / 16777216.0 - 0.5));
+		}
+		order[i] = i;
+	}
+	lc_stream_spec sp = {.chunks = 8, .first_manual = 2, .max_loss = 0.01, .max_pollution = 0.01, .conf = 0.5,
+			     .novelty_factor = 0};
+	lc_clf_opts_default(&sp.clf, LC_CLF_KNN);
+	lc_stream_chunk ch[8];
+	lc_error err = {0, ""};
+	CHECK(lc_stream_run(&sp, x, y, NULL, NULL, NULL, N, D, order, dec, ch, &err) == LC_OK);
+	CHECK(ch[0].n == 50 && ch[7].first == 350);
+	int review_first = 1, wrong = 0, auto_n = 0;
+	for (size_t i = 0; i < 100; i++)
+		review_first &= dec[i] == LC_GZ_REVIEW;
+	CHECK(review_first);
+	for (size_t i = 100; i < N; i++) {
+		auto_n += dec[i] != LC_GZ_REVIEW;
+		wrong += (dec[i] == LC_GZ_GOOD && !y[i]) || (dec[i] == LC_GZ_BAD && y[i]);
+	}
+	CHECK(wrong == 0);
+	/* chunk 2 learns from 100 LS (60 good): a clean record of 60 still allows 1.15% at confidence 0.5, above the
+	 * cap, so all of it goes to humans; from chunk 3 on (90 good: 0.77%) most LS are automatic */
+	int review2 = 1;
+	for (size_t i = 100; i < 150; i++)
+		review2 &= dec[i] == LC_GZ_REVIEW;
+	CHECK(review2);
+	CHECK(auto_n >= 200 && auto_n <= 250);
+	sp.first_manual = 8;
+	CHECK(lc_stream_run(&sp, x, y, NULL, NULL, NULL, N, D, order, dec, ch, &err) == LC_ERR_INVALID);
+}
+
+int main(void)
+{
+	test_binom();
+	test_thresholds();
+	test_rates();
+	test_knn();
+	test_learners(LC_CLF_XGB);
+	test_learners(LC_CLF_MLP);
+	test_learners(LC_CLF_KNN);
+	test_stream();
+	T_DONE();
+}

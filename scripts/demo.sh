@@ -1,7 +1,8 @@
 #!/bin/sh
 # The demo on bundled real data (data/pixel-2017B, CMS 2017 pixel cluster charge, 3100 LS of 15 runs):
 # import with label columns, train on good (y) LS of runs 297050 and 297178, score every LS, evaluate against y on
-# the 13 other runs, export the flagged LS as golden-style JSON, explain the worst LS.
+# the 13 other runs, export the flagged LS as golden-style JSON, explain the worst LS, certify with a grey zone and
+# replay the labelling loop in time order.
 set -eu
 cd "$(dirname "$0")/.."
 [ -x bin/lumicert ] || make -s -j2
@@ -35,5 +36,12 @@ $LC evaluate $OUT/scores-ml4dqm.csv --labels $DB --source y --runs $HELD_OUT
 echo "== the most anomalous LS, bin by bin"
 worst=$(awk -F, 'NR > 1 && $3 != "" { if ($3 > m) { m = $3; w = $1 ":" $2 } } END { print w }' $OUT/scores.csv)
 $LC explain $DB $OUT/ae.lcm "$worst" --top 5
+
+echo "== certify with a grey zone: XGBoost on the y labels of five runs certifies the ten others (caps 1%/1%)"
+$LC certify $DB --me $ME --label y --train-runs 297047-297050,297178 \
+	--runs 297056,297170,297171,297281,297284,297286,297664,297671,297672,297675 -o $OUT/cert
+
+echo "== the labelling loop in time order (lumicert stream, label y)"
+$LC stream $DB --me $ME --label y
 
 echo "== outputs in $OUT/: scores.csv, flagged.json ($(grep -c '": \[' $OUT/flagged.json) runs), passed.json, ae.lcm"

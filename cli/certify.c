@@ -14,7 +14,8 @@
 static const char *help =
 	"usage: lumicert certify DB --me NAME --label SOURCE -o DIR [--runs LIST] [--train-runs LIST]\n"
 	"                        [--max-loss 0.01] [--max-pollution 0.01] [--conf 0.5] [--kind xgb|knn|mlp]\n"
-	"                        [--novelty 2] [--seed N] [--lumi OMS.csv] [--weight uniform|lumi]\n\n"
+	"                        [--novelty 2] [--seed N] [--lumi OMS.csv] [--weight uniform|lumi]\n"
+	"                        [--folds 5] [--trees 64] [--threads N]\n\n"
 	"Trains a classifier on the LS of ME that SOURCE labels (in --train-runs when given) and certifies the LS of\n"
 	"--runs (default: every LS that SOURCE does not label). Thresholds come from out-of-sample predictions grouped\n"
 	"by run so that the --conf upper bounds of loss and pollution stay under the caps; LS that the autoencoder of\n"
@@ -93,6 +94,7 @@ int cmd_certify(int argc, char **argv)
 	double max_loss = 0.01, max_pol = 0.01, conf = 0.5, novelty = 2.0;
 	int kind = LC_CLF_XGB, weight_lumi = 0;
 	uint64_t seed = 7777;
+	int folds = 5, threads = 1, trees = 64;
 	for (int i = 1; i < argc; i++) {
 		if (opt_value(argc, argv, &i, "--me", &v))
 			me = v;
@@ -117,6 +119,12 @@ int cmd_certify(int argc, char **argv)
 				return 2;
 		} else if (opt_value(argc, argv, &i, "--seed", &v))
 			seed = (uint64_t)opt_long("--seed", v, 0, 0x7fffffffL);
+		else if (opt_value(argc, argv, &i, "--folds", &v))
+			folds = (int)opt_long("--folds", v, 2, 100);
+		else if (opt_value(argc, argv, &i, "--threads", &v))
+			threads = (int)opt_long("--threads", v, 1, 256);
+		else if (opt_value(argc, argv, &i, "--trees", &v))
+			trees = (int)opt_long("--trees", v, 1, 100000);
 		else if (opt_value(argc, argv, &i, "--lumi", &v))
 			lumi_csv = v;
 		else if (opt_value(argc, argv, &i, "--weight", &v)) {
@@ -147,6 +155,9 @@ int cmd_certify(int argc, char **argv)
 	lc_clf_opts o;
 	lc_clf_opts_default(&o, kind);
 	o.seed = seed;
+	o.folds = folds;
+	o.threads = threads;
+	o.trees = trees;
 	lc_prep prep;
 	gz_prep(&prep);
 	float *lx = NULL, *gx = NULL;

@@ -11,7 +11,7 @@ static const char *help =
 	"usage: lumicert stream DB --me NAME --label SOURCE [--runs LIST] [--chunks 10] [--first-manual 3]\n"
 	"                       [--max-loss 0.01] [--max-pollution 0.01] [--conf 0.5] [--kind xgb|knn|mlp]\n"
 	"                       [--novelty 2] [--shuffle] [--seed N] [--lumi OMS.csv] [--weight uniform|lumi]\n"
-	"                       [--decisions FILE.csv] [--json]\n\n"
+	"                       [--folds 5] [--trees 64] [--threads N] [--decisions FILE.csv] [--json]\n\n"
 	"Replays certification with a grey zone over the LS of ME that SOURCE labels, in time order (run, then LS):\n"
 	"the LS are cut into --chunks chunks; the first --first-manual are labelled by hand; for each later chunk a\n"
 	"classifier trained on every label so far auto-certifies as good the LS with p(good) >= hi and as bad those with\n"
@@ -51,6 +51,7 @@ int cmd_stream(int argc, char **argv)
 			    .novelty_factor = 2.0};
 	int kind = LC_CLF_XGB, shuffle = 0, json = 0, weight_lumi = 0, by_run = 1;
 	uint64_t seed = 7777;
+	int folds = 5, threads = 1, trees = 64;
 	for (int i = 1; i < argc; i++) {
 		if (opt_value(argc, argv, &i, "--me", &v))
 			me = v;
@@ -75,6 +76,12 @@ int cmd_stream(int argc, char **argv)
 				return 2;
 		} else if (opt_value(argc, argv, &i, "--seed", &v))
 			seed = (uint64_t)opt_long("--seed", v, 0, 0x7fffffffL);
+		else if (opt_value(argc, argv, &i, "--folds", &v))
+			folds = (int)opt_long("--folds", v, 2, 100);
+		else if (opt_value(argc, argv, &i, "--threads", &v))
+			threads = (int)opt_long("--threads", v, 1, 256);
+		else if (opt_value(argc, argv, &i, "--trees", &v))
+			trees = (int)opt_long("--trees", v, 1, 100000);
 		else if (opt_value(argc, argv, &i, "--lumi", &v))
 			lumi_csv = v;
 		else if (opt_value(argc, argv, &i, "--weight", &v)) {
@@ -110,6 +117,9 @@ int cmd_stream(int argc, char **argv)
 		return usage_error("stream", "--weight lumi needs --lumi OMS.csv");
 	lc_clf_opts_default(&s.clf, kind);
 	s.clf.seed = seed;
+	s.clf.folds = folds;
+	s.clf.threads = threads;
+	s.clf.trees = trees;
 
 	lc_error err = {0};
 	lc_runlist *rl = NULL;

@@ -17,6 +17,7 @@ static const struct {
 	{"explain", cmd_explain, "the bins that contribute most to one LS's score"},
 	{"model", cmd_model, "show a model file (model show MODEL)"},
 	{"info", cmd_info, "what a store holds: MEs, runs, LS, label sources, models"},
+	{"report", cmd_report, "an HTML report: scores per run, flagged LS against their reconstruction, curves"},
 };
 
 static void usage(FILE *f)

@@ -10,7 +10,8 @@
 
 static const char *help =
 	"usage: lumicert report DB [--model MODEL] [--runs LIST] [--labels SOURCE] [--certify DIR]\n"
-	"                       [--max-loss X] [--max-pollution Y] [--details N] [--threads N] -o REPORT.html\n\n"
+	"                       [--max-loss X] [--max-pollution Y] [--threshold X] [--details N] [--threads N]\n"
+	"                       -o REPORT.html\n\n"
 	"Writes one self-contained HTML file (inline SVG and CSS, no network needed): a summary table per run, the\n"
 	"score of every LS against LS number per run, the flagged and grey-zone LS with their histogram against\n"
 	"the reconstruction and the per-bin error, score distributions, ROC, pollution/loss and manual-work curves\n"
@@ -24,6 +25,7 @@ static const char *help =
 	"  --max-pollution Y  cap on pollution (bad LS among those passed), in [0, 1); with --labels and a cap\n"
 	"                     and without --certify, the grey zone is the band of scores between the threshold\n"
 	"                     and the scores at which the caps are met on the labelled LS\n"
+	"  --threshold X      score threshold instead of the model's\n"
 	"  --details N        at most N flagged and grey-zone LS shown with their histograms (default 40)\n"
 	"  --threads N        scoring threads (default 1)\n";
 
@@ -51,6 +53,8 @@ int cmd_report(int argc, char **argv)
 			o.max_loss = opt_double("--max-loss", v);
 		else if (opt_value(argc, argv, &i, "--max-pollution", &v))
 			o.max_pollution = opt_double("--max-pollution", v);
+		else if (opt_value(argc, argv, &i, "--threshold", &v))
+			o.threshold = opt_double("--threshold", v);
 		else if (opt_value(argc, argv, &i, "--details", &v))
 			o.max_details = (int)opt_long("--details", v, 0, 100000);
 		else if (opt_value(argc, argv, &i, "--threads", &v))

@@ -19,6 +19,7 @@ typedef struct lc_report_opts {
 				   * review.csv, optional summary.json): its decisions set the LS states (NULL: none) */
 	double max_loss;          /* cap on loss, fraction of good LS flagged (NaN: no cap) */
 	double max_pollution;     /* cap on pollution, fraction of bad LS among those passed (NaN: no cap) */
+	double threshold;         /* score threshold (NaN: the model's) */
 	int max_details;          /* flagged and grey-zone LS shown with their histograms (default 40; 0: none) */
 	int collapse_runs;        /* with more runs than this, per-run plots start collapsed (default 30) */
 	int threads;              /* scoring threads (default 1) */
@@ -26,7 +27,7 @@ typedef struct lc_report_opts {
 	const char *model_name;   /* shown in the model card, e.g. the model's path (NULL: not shown) */
 } lc_report_opts;
 
-/* Defaults: everything NULL, no caps (NaN), max_details 40, collapse_runs 30, threads 1. */
+/* Defaults: everything NULL, no caps (NaN), the model's threshold (NaN), max_details 40, collapse_runs 30, threads 1. */
 void lc_report_opts_default(lc_report_opts *o);
 
 /* What a written report holds (counts over the reported LS). */

@@ -66,6 +66,7 @@ void lc_report_opts_default(lc_report_opts *o)
 	memset(o, 0, sizeof *o);
 	o->max_loss = NAN;
 	o->max_pollution = NAN;
+	o->threshold = NAN;
 	o->max_details = 40;
 	o->collapse_runs = 30;
 	o->threads = 1;
@@ -90,7 +91,7 @@ static int prepare(rep *r, lc_error *err)
 	if (!r->state || !r->label || !r->detail)
 		return nomem(err);
 	memset(r->label, -1, n + 1);
-	r->thr = r->m->threshold;
+	r->thr = isnan(o->threshold) ? r->m->threshold : o->threshold;
 	r->grey_lo = r->grey_hi = NAN;
 
 	if (o->labels) {
@@ -225,7 +226,8 @@ static int prepare(rep *r, lc_error *err)
 }
 
 /* Picks the flagged and grey-zone LS shown with their histograms: half of max_details each (the rest to the other
- * state when one has fewer), the highest scores first (grey zone with certify: the highest p_bad first). */
+ * state when one has fewer), the highest scores first (grey zone with certify: the highest p_bad first), taking
+ * in turn from every run. */
 static rep *sort_rep;
 static double sort_key_of(size_t i)
 {
@@ -244,6 +246,44 @@ static int by_key_desc(const void *a, const void *b)
 		return kx > ky ? -1 : 1;
 	return x < y ? -1 : x > y;
 }
+/* Rank of each candidate within its run (0 = its run's highest), so that the page shows the worst LS of every run
+ * before the second worst of any: a bad run of 500 identical LS must not crowd out the others. */
+static size_t *sort_rank;
+static int by_rank_key(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+	if (sort_rank[x] != sort_rank[y])
+		return sort_rank[x] < sort_rank[y] ? -1 : 1;
+	return by_key_desc(a, b);
+}
+
+static size_t run_of(const rep *r, size_t i)
+{
+	size_t lo = 0, hi = r->nruns - 1;
+	while (lo < hi) {
+		size_t mid = (lo + hi + 1) / 2;
+		if (r->runs[mid].first <= i)
+			lo = mid;
+		else
+			hi = mid - 1;
+	}
+	return lo;
+}
+
+/* Orders v (n row indices) by rank within run, then key. */
+static int round_robin(rep *r, size_t *v, size_t n)
+{
+	size_t *seen = calloc(r->nruns ? r->nruns : 1, sizeof *seen);
+	if (!seen)
+		return LC_ERR_NOMEM;
+	qsort(v, n, sizeof *v, by_key_desc);
+	for (size_t k = 0; k < n; k++)
+		sort_rank[v[k]] = seen[run_of(r, v[k])]++;
+	qsort(v, n, sizeof *v, by_rank_key);
+	free(seen);
+	return LC_OK;
+}
+
 static int by_index(const void *a, const void *b)
 {
 	size_t x = *(const size_t *)a, y = *(const size_t *)b;
@@ -273,8 +313,17 @@ static int pick_details(rep *r, lc_error *err)
 			g[ng++] = i;
 	}
 	sort_rep = r;
-	qsort(f, nf, sizeof *f, by_key_desc);
-	qsort(g, ng, sizeof *g, by_key_desc);
+	sort_rank = malloc((r->n ? r->n : 1) * sizeof *sort_rank);
+	int rc = !sort_rank ? LC_ERR_NOMEM : round_robin(r, f, nf);
+	if (!rc)
+		rc = round_robin(r, g, ng);
+	free(sort_rank);
+	sort_rank = NULL;
+	if (rc) {
+		free(f);
+		free(g);
+		return nomem(err);
+	}
 	size_t kg = ng < cap / 2 ? ng : cap / 2, kf = nf < cap - kg ? nf : cap - kg;
 	if (kg + kf < cap && ng > kg)
 		kg = ng < cap - kf ? ng : cap - kf;
@@ -315,7 +364,7 @@ static const char *css =
 	".sw{display:inline-block;width:10px;height:10px;border-radius:5px;margin:0 4px 0 10px}"
 	".sw.good{background:#1a9850}.sw.grey{background:#f4a200}.sw.flag{background:#d7301f}.sw.ne{background:#999}"
 	".sw.lbad{background:#7f0000;border-radius:0;width:3px}.sw.lgood{background:#a6dba0;border-radius:0;width:3px}"
-	"details.runplot>summary{cursor:pointer;margin-top:6px}.num{font-variant-numeric:tabular-nums}"
+	"details.runplot>summary,details.ls-detail>summary{cursor:pointer;margin-top:6px}summary h3{display:inline}.num{font-variant-numeric:tabular-nums}"
 	"#tip{position:fixed;display:none;background:#fff;border:1px solid #888;padding:2px 6px;font-size:12px;"
 	"pointer-events:none}.note{color:#555;font-size:13px}pre{background:#f6f6f6;padding:8px;overflow:auto}"
 	".flex{display:flex;flex-wrap:wrap;gap:8px}";
@@ -333,12 +382,14 @@ static const char *script =
 	"if(lo>0&&v-L[lo-1]<L[lo]-v)lo--;tip.textContent='run '+s.dataset.run+' LS '+L[lo]+': score '+S[lo]+"
 	"' ('+N[T[lo]]+')';tip.style.left=(e.clientX+12)+'px';tip.style.top=(e.clientY+12)+'px';"
 	"tip.style.display='block'});s.addEventListener('mouseleave',function(){tip.style.display='none'})});"
+	"function op(){var d=location.hash&&document.getElementById(location.hash.slice(1));"
+	"if(d&&d.tagName=='DETAILS')d.open=true}window.addEventListener('hashchange',op);op();"
 	"document.body.setAttribute('data-ok','1')})();";
 
 static const char *score_title(const lc_model *m)
 {
-	return m->loss == LC_LOSS_TOPK ? "score (mean of the top-k squared errors of the prepared bins)"
-				       : "score (mean squared error of the prepared bins)";
+	return m->loss == LC_LOSS_TOPK ? "score (top-k MSE of the prepared bins)"
+				       : "score (MSE of the prepared bins)";
 }
 
 /* What one prepared value means, for axis titles. */
@@ -557,7 +608,7 @@ static void run_plot(rep *r, const runinfo *u)
 	for (size_t i = 0; i < u->n; i++)
 		sb_append(b, &st_code[r->state[u->first + i]], 1);
 	sb_printf(b, "\">");
-	plot_frame(b, &x, &y, "LS number (one LS = 23.3 s)", "score");
+	plot_frame(b, &x, &y, "LS number (one LS = 23.3 s)", r->m->loss == LC_LOSS_TOPK ? "score (top-k MSE)" : "score (MSE)");
 	plot_hband(b, &x, &y, r->grey_lo, r->grey_hi, "band");
 	plot_hline(b, &x, &y, r->thr, "thr");
 	for (int s = 0; s < N_ST; s++) {
@@ -670,10 +721,13 @@ static int detail(rep *r, size_t i, lc_error *err)
 	int rc = lc_model_explain(m, r->st, x->run, x->ls, &in, &rec, &e, &d, &ev, err);
 	if (rc)
 		return rc;
-	sb_printf(b, "<section class=\"ls-detail\" id=\"ls-%lld-%lld\"><h3><span class=\"sw %s\"></span>run %lld, LS "
-		     "%lld: %s</h3>\n<p>",
-		  (long long)x->run, (long long)x->ls, st_cls[r->state[i]], (long long)x->run, (long long)x->ls,
-		  st_name[r->state[i]]);
+	sb_printf(b, "<details class=\"ls-detail\" id=\"ls-%lld-%lld\"%s><summary><h3><span class=\"sw %s\"></span>run "
+		     "%lld, LS %lld: %s",
+		  (long long)x->run, (long long)x->ls, r->detail[i] <= 6 ? " open" : "", st_cls[r->state[i]],
+		  (long long)x->run, (long long)x->ls, st_name[r->state[i]]);
+	if (x->evaluable)
+		sb_printf(b, ", score %.4g", x->score);
+	sb_printf(b, "</h3></summary>\n<p>");
 	if (x->evaluable)
 		sb_printf(b, "score %.4g (threshold %.4g, %.3g&times;)", x->score, r->thr, r->thr > 0 ? x->score / r->thr : NAN);
 	else
@@ -746,12 +800,12 @@ static int detail(rep *r, size_t i, lc_error *err)
 			vmax = dr[k] > vmax ? dr[k] : vmax;
 			emax = de[k] > emax ? de[k] : emax;
 		}
-		double W = 1040, pw = 260, ph = pw * h / w > 300 ? 300 : pw * h / w, H = ph + 70;
+		double W = 1040, pw = 240, ph = pw * h / w > 300 ? 300 : pw * h / w, H = ph + 70;
 		sb_printf(b, "<svg class=\"hist2d\" viewBox=\"0 0 %g %g\" width=\"%g\" height=\"%g\">", W, H, W, H);
 		const float *maps[3] = {di, dr, de};
 		const char *titles[3] = {"input", "reconstruction", "squared error"};
 		for (int k = 0; k < 3; k++) {
-			double px = 60 + k * (pw + 90);
+			double px = 60 + k * (pw + 95);
 			plot_heatmap(b, maps[k], w, h, 0, k == 2 ? emax : vmax, px, 20, pw, ph, titles[k]);
 			char s1[32], s2[32];
 			sb_printf(b, "<text class=\"tl\" x=\"%.1f\" y=\"%.1f\">%s</text><text class=\"tl\" x=\"%.1f\" "
@@ -792,7 +846,7 @@ static int detail(rep *r, size_t i, lc_error *err)
 		sb_printf(b, "<tr><td class=\"l\">%s</td><td>%.4g</td><td>%.4g</td><td>%.4g</td><td>%.1f%%</td></tr>\n",
 			  name, in[idx[k]], rec[idx[k]], e[idx[k]], tot > 0 ? 100 * e[idx[k]] / tot : 0);
 	}
-	sb_printf(b, "</table></section>\n");
+	sb_printf(b, "</table></details>\n");
 	free(idx);
 done:
 	free(in);
@@ -1068,7 +1122,8 @@ static int model_card(rep *r, lc_error *err)
 	if (!isnan(m->explained))
 		snprintf(v + strlen(v), sizeof v - strlen(v), ", variance explained %.1f%%", 100 * m->explained);
 	card_row(b, "metrics at training", v);
-	snprintf(v, sizeof v, "%.6g (false-alarm rate %g on held-out good LS)", m->threshold, m->fpr);
+	snprintf(v, sizeof v, "%.6g (false-alarm rate %g on held-out good LS)%s", m->threshold, m->fpr,
+		 r->thr != m->threshold ? "; this report uses another threshold (--threshold)" : "");
 	card_row(b, "threshold", v);
 	if (r->have_met) {
 		snprintf(v, sizeof v, "ROC AUC %.4f, average precision %.4f, precision at recall 0.9: %.4f (%zu bad, %zu "
@@ -1137,7 +1192,7 @@ int lc_report_write(lc_store *st, const lc_model *m, const lc_report_opts *o, FI
 			run_plot(&r, &r.runs[i]);
 		sb_printf(&r.b, "<h2 id=\"details\">Flagged and grey-zone LS</h2>\n<p class=\"note\">The prepared input "
 				"(as the model sees it) against its reconstruction, the squared error per bin below, and "
-				"the bins that contribute most. ");
+				"the bins that contribute most; the first six are open, click a line to open the others. ");
 		if (r.omitted_flag + r.omitted_grey)
 			sb_printf(&r.b, "<b id=\"omitted\">%zu flagged and %zu grey-zone LS not shown</b> (at most %d are "
 					"shown: the highest scores, half for each state; raise --details).",

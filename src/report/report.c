@@ -225,63 +225,28 @@ static int prepare(rep *r, lc_error *err)
 	return LC_OK;
 }
 
-/* Picks the flagged and grey-zone LS shown with their histograms: half of max_details each (the rest to the other
- * state when one has fewer), the highest scores first (grey zone with certify: the highest p_bad first), taking
- * in turn from every run. */
-static rep *sort_rep;
-static double sort_key_of(size_t i)
-{
-	if (sort_rep->have_cert && sort_rep->state[i] == ST_GREY) {
-		const review_row *v = cert_review(&sort_rep->cert, sort_rep->rows[i].run, sort_rep->rows[i].ls);
-		if (v && !isnan(v->p_bad))
-			return v->p_bad;
-	}
-	return sort_rep->rows[i].evaluable ? sort_rep->rows[i].score : -INFINITY;
-}
+/* A candidate for the details: its row, sort key (higher first) and rank among its run's candidates. */
+typedef struct cand {
+	size_t i;     /* row index */
+	double key;   /* score, or p_bad for grey-zone LS with a certify directory */
+	size_t rank;  /* 0 = the highest key of its run */
+	size_t run;   /* run index */
+} cand;
+
 static int by_key_desc(const void *a, const void *b)
 {
-	size_t x = *(const size_t *)a, y = *(const size_t *)b;
-	double kx = sort_key_of(x), ky = sort_key_of(y);
-	if (kx != ky)
-		return kx > ky ? -1 : 1;
-	return x < y ? -1 : x > y;
+	const cand *x = a, *y = b;
+	if (x->key != y->key)
+		return x->key > y->key ? -1 : 1;
+	return x->i < y->i ? -1 : x->i > y->i;
 }
-/* Rank of each candidate within its run (0 = its run's highest), so that the page shows the worst LS of every run
- * before the second worst of any: a bad run of 500 identical LS must not crowd out the others. */
-static size_t *sort_rank;
+
 static int by_rank_key(const void *a, const void *b)
 {
-	size_t x = *(const size_t *)a, y = *(const size_t *)b;
-	if (sort_rank[x] != sort_rank[y])
-		return sort_rank[x] < sort_rank[y] ? -1 : 1;
+	const cand *x = a, *y = b;
+	if (x->rank != y->rank)
+		return x->rank < y->rank ? -1 : 1;
 	return by_key_desc(a, b);
-}
-
-static size_t run_of(const rep *r, size_t i)
-{
-	size_t lo = 0, hi = r->nruns - 1;
-	while (lo < hi) {
-		size_t mid = (lo + hi + 1) / 2;
-		if (r->runs[mid].first <= i)
-			lo = mid;
-		else
-			hi = mid - 1;
-	}
-	return lo;
-}
-
-/* Orders v (n row indices) by rank within run, then key. */
-static int round_robin(rep *r, size_t *v, size_t n)
-{
-	size_t *seen = calloc(r->nruns ? r->nruns : 1, sizeof *seen);
-	if (!seen)
-		return LC_ERR_NOMEM;
-	qsort(v, n, sizeof *v, by_key_desc);
-	for (size_t k = 0; k < n; k++)
-		sort_rank[v[k]] = seen[run_of(r, v[k])]++;
-	qsort(v, n, sizeof *v, by_rank_key);
-	free(seen);
-	return LC_OK;
 }
 
 static int by_index(const void *a, const void *b)
@@ -290,36 +255,50 @@ static int by_index(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* The candidates of state s in round-robin order: the worst LS of every run before the second worst of any, so
+ * that a bad run of 500 alike LS does not crowd out the others. *out is malloc'd. */
+static int candidates(rep *r, int s, cand **out, size_t *nout)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < r->n; i++)
+		n += r->state[i] == s;
+	cand *c = malloc((n ? n : 1) * sizeof *c);
+	size_t *seen = calloc(r->nruns ? r->nruns : 1, sizeof *seen);
+	if (!c || !seen) {
+		free(c);
+		free(seen);
+		return LC_ERR_NOMEM;
+	}
+	n = 0;
+	for (size_t ri = 0; ri < r->nruns; ri++)
+		for (size_t i = r->runs[ri].first; i < r->runs[ri].first + r->runs[ri].n; i++) {
+			if (r->state[i] != s)
+				continue;
+			double key = r->rows[i].evaluable ? r->rows[i].score : -INFINITY;
+			const review_row *v = r->have_cert ? cert_review(&r->cert, r->rows[i].run, r->rows[i].ls) : NULL;
+			if (v && !isnan(v->p_bad))
+				key = v->p_bad;
+			c[n++] = (cand){i, key, 0, ri};
+		}
+	qsort(c, n, sizeof *c, by_key_desc);
+	for (size_t k = 0; k < n; k++)
+		c[k].rank = seen[c[k].run]++;
+	qsort(c, n, sizeof *c, by_rank_key);
+	free(seen);
+	*out = c;
+	*nout = n;
+	return LC_OK;
+}
+
+/* Picks the flagged and grey-zone LS shown with their histograms: half of max_details each (the rest to the other
+ * state when one has fewer), the highest scores first (grey zone with certify: the highest p_bad first), taking
+ * in turn from every run. */
 static int pick_details(rep *r, lc_error *err)
 {
-	size_t nf = 0, ng = 0;
-	for (size_t i = 0; i < r->n; i++) {
-		nf += r->state[i] == ST_FLAG;
-		ng += r->state[i] == ST_GREY;
-	}
-	size_t *f = malloc((nf ? nf : 1) * sizeof *f), *g = malloc((ng ? ng : 1) * sizeof *g);
-	size_t cap = r->o->max_details > 0 ? (size_t)r->o->max_details : 0;
+	cand *f = NULL, *g = NULL;
+	size_t nf = 0, ng = 0, cap = r->o->max_details > 0 ? (size_t)r->o->max_details : 0;
 	r->details = malloc((cap ? cap : 1) * sizeof *r->details);
-	if (!f || !g || !r->details) {
-		free(f);
-		free(g);
-		return nomem(err);
-	}
-	nf = ng = 0;
-	for (size_t i = 0; i < r->n; i++) {
-		if (r->state[i] == ST_FLAG)
-			f[nf++] = i;
-		else if (r->state[i] == ST_GREY)
-			g[ng++] = i;
-	}
-	sort_rep = r;
-	sort_rank = malloc((r->n ? r->n : 1) * sizeof *sort_rank);
-	int rc = !sort_rank ? LC_ERR_NOMEM : round_robin(r, f, nf);
-	if (!rc)
-		rc = round_robin(r, g, ng);
-	free(sort_rank);
-	sort_rank = NULL;
-	if (rc) {
+	if (!r->details || candidates(r, ST_FLAG, &f, &nf) || candidates(r, ST_GREY, &g, &ng)) {
 		free(f);
 		free(g);
 		return nomem(err);
@@ -329,9 +308,9 @@ static int pick_details(rep *r, lc_error *err)
 		kg = ng < cap - kf ? ng : cap - kf;
 	r->ndetails = 0;
 	for (size_t i = 0; i < kg; i++)
-		r->details[r->ndetails++] = g[i];
+		r->details[r->ndetails++] = g[i].i;
 	for (size_t i = 0; i < kf; i++)
-		r->details[r->ndetails++] = f[i];
+		r->details[r->ndetails++] = f[i].i;
 	r->omitted_flag = nf - kf;
 	r->omitted_grey = ng - kg;
 	qsort(r->details, r->ndetails, sizeof *r->details, by_index); /* page order: run, then LS */
@@ -648,11 +627,16 @@ static void bin_range(const lc_model *m, int k, double *a, double *c)
 	*c = *a + w;
 }
 
-static const float *sort_err;
+/* A prepared bin and its squared error, for ranking the bins that contribute most. */
+typedef struct bin_err {
+	int i;
+	float e;
+} bin_err;
+
 static int by_err_desc(const void *a, const void *b)
 {
-	float x = sort_err[*(const int *)a], y = sort_err[*(const int *)b];
-	return x < y ? 1 : x > y ? -1 : *(const int *)a - *(const int *)b;
+	const bin_err *x = a, *y = b;
+	return x->e < y->e ? 1 : x->e > y->e ? -1 : x->i - y->i;
 }
 
 /* Describes prepared input i as a bin on the ME's axes. */
@@ -826,25 +810,25 @@ static int detail(rep *r, size_t i, lc_error *err)
 	}
 
 	/* the bins that contribute most */
-	int *idx = malloc((size_t)d * sizeof *idx);
+	bin_err *idx = malloc((size_t)d * sizeof *idx);
 	if (!idx) {
 		rc = nomem(err);
 		goto done;
 	}
 	double tot = 0;
 	for (int k = 0; k < d; k++) {
-		idx[k] = k;
+		idx[k] = (bin_err){k, e[k]};
 		tot += e[k];
 	}
-	sort_err = e;
 	qsort(idx, (size_t)d, sizeof *idx, by_err_desc);
 	sb_printf(b, "<table class=\"num top\"><tr><th class=\"l\">bins contributing most</th><th>input</th>"
 		     "<th>reconstruction</th><th>squared error</th><th>share</th></tr>\n");
 	for (int k = 0; k < d && k < 5; k++) {
 		char name[256];
-		bin_name(m, idx[k], name, sizeof name);
+		int j = idx[k].i;
+		bin_name(m, j, name, sizeof name);
 		sb_printf(b, "<tr><td class=\"l\">%s</td><td>%.4g</td><td>%.4g</td><td>%.4g</td><td>%.1f%%</td></tr>\n",
-			  name, in[idx[k]], rec[idx[k]], e[idx[k]], tot > 0 ? 100 * e[idx[k]] / tot : 0);
+			  name, in[j], rec[j], e[j], tot > 0 ? 100 * e[j] / tot : 0);
 	}
 	sb_printf(b, "</table></details>\n");
 	free(idx);

@@ -37,3 +37,6 @@ worst=$(awk -F, 'NR > 1 && $3 != "" { if ($3 > m) { m = $3; w = $1 ":" $2 } } EN
 $LC explain $DB $OUT/ae.lcm "$worst" --top 5
 
 echo "== outputs in $OUT/: scores.csv, flagged.json ($(grep -c '": \[' $OUT/flagged.json) runs), passed.json, ae.lcm"
+
+echo "== the HTML report (open $OUT/report.html in a browser; docs/report.md)"
+$LC report $DB --model $OUT/ae.lcm --labels y --max-loss 0.01 --max-pollution 0.01 -o $OUT/report.html

@@ -3,9 +3,9 @@
 # Runs apt-get directly as root, through sudo otherwise. Idempotent: quick when everything is there.
 set -e
 PKGS="build-essential pkg-config libsqlite3-dev libjansson-dev sqlite3 clang libclang-rt-14-dev \
-python3 python3-numpy python3-sklearn python3-pandas"
+python3 python3-numpy python3-sklearn python3-pandas chromium"
 # benchmark peers (PyTorch autoencoder, pandas import) and OpenBLAS for numpy/torch
-BENCH_PKGS="python3-torch libopenblas0-pthread hyperfine"
+BENCH_PKGS="python3-torch libopenblas0-pthread hyperfine python3-matplotlib"
 [ "${LC_BENCH:-0}" = 1 ] && PKGS="$PKGS $BENCH_PKGS"
 missing=""
 for p in $PKGS; do

@@ -527,7 +527,10 @@ static void run_table(rep *r)
 {
 	sbuf *b = &r->b;
 	int lab = r->o->labels != NULL;
-	sb_printf(b, "<h2 id=\"run-table\">Runs</h2>\n<table class=\"num\"><tr><th>run</th><th>LS</th>");
+	/* long tables start collapsed: the overview plot above summarises the runs */
+	sb_printf(b, "<h2 id=\"run-table\">Runs</h2>\n<details%s><summary>LS per state in each of the %zu runs"
+		     "</summary>\n<table class=\"num\"><tr><th>run</th><th>LS</th>",
+		  r->nruns <= 100 ? " open" : "", r->nruns);
 	for (int s = 0; s < N_ST; s++)
 		sb_printf(b, "<th><span class=\"sw %s\"></span>%s</th>", st_cls[s], st_name[s]);
 	if (lab)
@@ -554,7 +557,7 @@ static void run_table(rep *r)
 		sb_printf(b, "<td>%zu</td>", tot[s]);
 	if (lab)
 		sb_printf(b, "<td>%zu</td><td>%zu</td>", tb, tg);
-	sb_printf(b, "<td></td><td></td></tr></table>\n");
+	sb_printf(b, "<td></td><td></td></tr></table></details>\n");
 }
 
 /* One run: score against LS number, points coloured by state, label marks in a strip above. */

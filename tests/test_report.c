@@ -409,6 +409,7 @@ static void test_report(void)
 		CHECK(strstr(html, "odd, &lt;shape&gt; &quot;x&quot;") && !strstr(html, "<shape>"));
 		CHECK(strstr(html, "id=\"certify-summary\"") && strstr(html, "&lt;b&gt;"));
 		CHECK(strstr(html, "id=\"ls-100-6\"") != NULL); /* grey-zone LS shown */
+		CHECK(strstr(html, "review: p_bad 0.4,") && strstr(html, "review: p_bad n/a"));
 		free(html);
 	}
 	o.certify_dir = NULL;

@@ -728,7 +728,8 @@ static int detail(rep *r, size_t i, lc_error *err)
 	if (r->have_cert) {
 		const review_row *v = cert_review(&r->cert, x->run, x->ls);
 		if (v) {
-			sb_printf(b, " · review: p_bad %.3g", v->p_bad);
+			char pb[32];
+			sb_printf(b, " · review: p_bad %s", num(pb, sizeof pb, v->p_bad));
 			if (v->reason) {
 				sb_printf(b, ", reason &ldquo;");
 				html_esc(b, v->reason);

@@ -3,10 +3,13 @@
 # Runs apt-get directly as root, through sudo otherwise. Idempotent: quick when everything is there.
 set -e
 PKGS="build-essential pkg-config libsqlite3-dev libjansson-dev sqlite3 clang libclang-rt-14-dev \
-python3 python3-numpy python3-sklearn python3-pandas chromium"
+python3 python3-numpy python3-sklearn python3-pandas"
 # benchmark peers (PyTorch autoencoder, pandas import) and OpenBLAS for numpy/torch
-BENCH_PKGS="python3-torch libopenblas0-pthread hyperfine python3-matplotlib"
+BENCH_PKGS="python3-torch libopenblas0-pthread hyperfine"
 [ "${LC_BENCH:-0}" = 1 ] && PKGS="$PKGS $BENCH_PKGS"
+# headless Chromium renders the HTML report in the tests (tests/report_dom.sh); matplotlib is its benchmark peer
+PKGS="$PKGS chromium"
+[ "${LC_BENCH:-0}" = 1 ] && PKGS="$PKGS python3-matplotlib"
 missing=""
 for p in $PKGS; do
 	dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"

@@ -28,10 +28,10 @@ int cmd_import(int argc, char **argv);
 int cmd_labels(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_score(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 int cmd_evaluate(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
 int cmd_model(int argc, char **argv);
 int cmd_info(int argc, char **argv);
-int cmd_report(int argc, char **argv);
 
 #endif

@@ -44,6 +44,7 @@ int cmd_certify(int argc, char **argv);
 int cmd_labels(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_score(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 int cmd_evaluate(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
 int cmd_model(int argc, char **argv);

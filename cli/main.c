@@ -13,6 +13,7 @@ static const struct {
 	{"labels", cmd_labels, "add labels (golden/DCS JSON, run-ls lists), combine sources, export as JSON"},
 	{"train", cmd_train, "train an autoencoder on the good LS of an ME"},
 	{"score", cmd_score, "score every LS with a model; CSV, flagged/passed LS as JSON"},
+	{"report", cmd_report, "an HTML report: scores per run, flagged LS against their reconstruction, curves"},
 	{"evaluate", cmd_evaluate, "ROC AUC, average precision, precision at recall against a label source"},
 	{"explain", cmd_explain, "the bins that contribute most to one LS's score"},
 	{"model", cmd_model, "show a model file (model show MODEL)"},

@@ -44,4 +44,8 @@ $LC certify $DB --me $ME --label y --train-runs 297047-297050,297178 \
 echo "== the labelling loop in time order (lumicert stream, label y)"
 $LC stream $DB --me $ME --label y
 
-echo "== outputs in $OUT/: scores.csv, flagged.json ($(grep -c '": \[' $OUT/flagged.json) runs), passed.json, ae.lcm"
+
+echo "== the HTML report (open $OUT/report.html in a browser; docs/report.md)"
+$LC report $DB --model $OUT/ae.lcm --labels y --certify $OUT/cert --max-loss 0.01 --max-pollution 0.01 -o $OUT/report.html
+echo "== outputs in $OUT/: scores.csv, flagged.json ($(grep -c '": \[' $OUT/flagged.json) runs), passed.json, ae.lcm, cert/, report.html"
+

@@ -7,6 +7,9 @@ python3 python3-numpy python3-sklearn python3-pandas libxgboost-dev"
 # benchmark peers (PyTorch autoencoder, pandas import) and OpenBLAS for numpy/torch
 BENCH_PKGS="python3-torch python3-xgboost libopenblas0-pthread hyperfine"
 [ "${LC_BENCH:-0}" = 1 ] && PKGS="$PKGS $BENCH_PKGS"
+# headless Chromium renders the HTML report in the tests (tests/report_dom.sh); matplotlib is its benchmark peer
+PKGS="$PKGS chromium"
+[ "${LC_BENCH:-0}" = 1 ] && PKGS="$PKGS python3-matplotlib"
 missing=""
 for p in $PKGS; do
 	dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"

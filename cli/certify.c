@@ -94,7 +94,7 @@ int cmd_certify(int argc, char **argv)
 	double max_loss = 0.01, max_pol = 0.01, conf = 0.5, novelty = 2.0;
 	int kind = LC_CLF_XGB, weight_lumi = 0;
 	uint64_t seed = 7777;
-	int folds = 5, threads = 1, trees = 64;
+	int folds = 5, threads = 1, trees = 64, neighbours = 1;
 	for (int i = 1; i < argc; i++) {
 		if (opt_value(argc, argv, &i, "--me", &v))
 			me = v;
@@ -119,6 +119,8 @@ int cmd_certify(int argc, char **argv)
 				return 2;
 		} else if (opt_value(argc, argv, &i, "--seed", &v))
 			seed = (uint64_t)opt_long("--seed", v, 0, 0x7fffffffL);
+		else if (opt_value(argc, argv, &i, "--neighbours", &v))
+			neighbours = (int)opt_long("--neighbours", v, 1, 16);
 		else if (opt_value(argc, argv, &i, "--folds", &v))
 			folds = (int)opt_long("--folds", v, 2, 100);
 		else if (opt_value(argc, argv, &i, "--threads", &v))
@@ -156,6 +158,7 @@ int cmd_certify(int argc, char **argv)
 	lc_clf_opts_default(&o, kind);
 	o.seed = seed;
 	o.folds = folds;
+	o.k = neighbours;
 	o.threads = threads;
 	o.trees = trees;
 	lc_prep prep;

@@ -786,6 +786,10 @@ int lc_clf_load_mem(const unsigned char *buf, size_t n, lc_clf **out, lc_error *
 	} else if (kind == LC_CLF_MLP) {
 		uint32_t L;
 		int n_out[17], act[17];
+		if ((uint64_t)d * 8 > b.n - b.at) {
+			rc = lc_error_set(err, LC_ERR_PARSE, "classifier: mlp standardisation of width %u exceeds the data", d);
+			goto fail;
+		}
 		c->mu = malloc(d * sizeof *c->mu);
 		c->sd = malloc(d * sizeof *c->sd);
 		if (!c->mu || !c->sd) {
@@ -804,6 +808,17 @@ int lc_clf_load_mem(const unsigned char *buf, size_t n, lc_clf **out, lc_error *
 			}
 			n_out[l] = (int)wdt;
 			act[l] = (int)a;
+		}
+		/* the parameters must be in the buffer before anything is allocated for them */
+		uint64_t np = 0, in = d;
+		for (uint32_t l = 0; l < L; l++) {
+			np += (in + 1) * (uint64_t)n_out[l];
+			in = (uint64_t)n_out[l];
+		}
+		if (np > (b.n - b.at) / 4) {
+			rc = lc_error_set(err, LC_ERR_PARSE, "classifier: mlp needs %llu parameters, the data ends at byte %zu",
+					  (unsigned long long)np, b.n);
+			goto fail;
 		}
 		if (n_out[L - 1] != 1 || !(c->net = lc_net_new((int)d, (int)L, n_out, act)) ||
 		    !rb_floats(&b, c->net->params, c->net->n_params)) {

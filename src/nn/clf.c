@@ -651,6 +651,31 @@ static void wb_floats(wbuf *b, const float *f, size_t n)
 
 static const char clf_magic[8] = "LCCLF1\n";
 
+/* A dense network: u32 n_in, u32 layers, per layer u32 width and u32 activation, float32 parameters. */
+static void wb_net(wbuf *b, const lc_net *net)
+{
+	wb_u32(b, (uint32_t)net->n_in);
+	wb_u32(b, (uint32_t)net->n_layers);
+	for (int l = 0; l < net->n_layers; l++) {
+		wb_u32(b, (uint32_t)net->n_out[l]);
+		wb_u32(b, (uint32_t)net->act[l]);
+	}
+	wb_floats(b, net->params, net->n_params);
+}
+
+int lc_net_save_mem(const lc_net *net, unsigned char **buf, size_t *n, lc_error *err)
+{
+	wbuf b = {0};
+	wb_net(&b, net);
+	if (b.oom) {
+		free(b.p);
+		return lc_error_set(err, LC_ERR_NOMEM, "network: out of memory while saving");
+	}
+	*buf = b.p;
+	*n = b.n;
+	return LC_OK;
+}
+
 int lc_clf_save_mem(const lc_clf *c, unsigned char **buf, size_t *n, lc_error *err)
 {
 	wbuf b = {0};
@@ -735,6 +760,36 @@ static int rb_floats(rbuf *b, float *f, size_t n)
 		memcpy(&f[i], &u, 4);
 	}
 	return 1;
+}
+
+int lc_net_load_mem(const unsigned char *buf, size_t n, size_t *used, lc_net **out, lc_error *err)
+{
+	*out = NULL;
+	rbuf b = {buf, n, 0};
+	uint32_t nin, L;
+	int n_out[64], act[64];
+	if (!rb_u32(&b, &nin) || !rb_u32(&b, &L) || nin < 1 || nin > (1u << 24) || L < 1 || L > 64)
+		return lc_error_set(err, LC_ERR_PARSE, "network: bad width or layer count at byte 0");
+	uint64_t np = 0, in = nin;
+	for (uint32_t l = 0; l < L; l++) {
+		uint32_t w, a;
+		if (!rb_u32(&b, &w) || !rb_u32(&b, &a) || w < 1 || w > (1u << 24) || a > LC_ACT_LEAKY_RELU)
+			return lc_error_set(err, LC_ERR_PARSE, "network: layer %u bad at byte %zu", l, b.at);
+		n_out[l] = (int)w;
+		act[l] = (int)a;
+		np += (in + 1) * (uint64_t)w;
+		in = w;
+	}
+	if (np > (b.n - b.at) / 4)
+		return lc_error_set(err, LC_ERR_PARSE, "network: %llu parameters, the data ends at byte %zu",
+				    (unsigned long long)np, b.n);
+	lc_net *net = lc_net_new((int)nin, (int)L, n_out, act);
+	if (!net)
+		return lc_error_set(err, LC_ERR_NOMEM, "network: out of memory");
+	rb_floats(&b, net->params, net->n_params);
+	*used = b.at;
+	*out = net;
+	return LC_OK;
 }
 
 int lc_clf_load_mem(const unsigned char *buf, size_t n, lc_clf **out, lc_error *err)

@@ -143,6 +143,15 @@ static void test_learners(int kind)
 		CHECK(lc_clf_predict(c, xt, N, pc, &err) == LC_OK);
 		CHECK(memcmp(pa, pc, sizeof pa) == 0);
 	}
+	/* cross-validated predictions do not depend on the thread count (folds run side by side) */
+	if (kind != LC_CLF_KNN) {
+		static double c1[N], c2[N];
+		lc_clf_opts o2 = o;
+		o2.threads = 2;
+		CHECK(lc_clf_cv(&o, x, y, NULL, NULL, N, D, c1, &err) == LC_OK);
+		CHECK(lc_clf_cv(&o2, x, y, NULL, NULL, N, D, c2, &err) == LC_OK);
+		CHECK(memcmp(c1, c2, sizeof c1) == 0);
+	}
 	/* truncated buffers fail cleanly */
 	lc_clf *t = NULL;
 	CHECK(lc_clf_load_mem(buf, len - 1, &t, &err) != LC_OK && t == NULL);

@@ -4,6 +4,7 @@
  * serialisation to a buffer for the model file. */
 #include <float.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -472,6 +473,103 @@ int lc_clf_predict(const lc_clf *c, const float *x, size_t n, double *p, lc_erro
 	return rc;
 }
 
+/* One cross-validation fold: trains on the rows of the other folds, predicts its own rows into p. The shared
+ * scratch buffers (tx ...) are used only when the fold runs alone; side by side each fold allocates its own. */
+typedef struct fold_job {
+	const lc_clf_opts *o;
+	const float *x;
+	const int *y;
+	const double *w;
+	size_t n;
+	int d;
+	const int *fold;
+	int f;
+	double *p;
+	float *tx, *vx;
+	int *ty;
+	double *tw, *vp;
+	size_t *vi;
+	int own; /* 1: allocate private buffers */
+	int rc;
+	lc_error err;
+} fold_job;
+
+static int fold_run(fold_job *j)
+{
+	size_t n = j->n, d = (size_t)j->d, nt = 0, nv = 0;
+	float *tx = j->tx, *vx = j->vx;
+	int *ty = j->ty;
+	double *tw = j->tw, *vp = j->vp;
+	size_t *vi = j->vi;
+	if (j->own) {
+		tx = malloc(n * d * sizeof *tx);
+		vx = malloc(n * d * sizeof *vx);
+		ty = malloc(n * sizeof *ty);
+		tw = malloc(n * sizeof *tw);
+		vp = malloc(n * sizeof *vp);
+		vi = malloc(n * sizeof *vi);
+	}
+	int rc = LC_OK;
+	if (!tx || !vx || !ty || !tw || !vp || !vi) {
+		rc = lc_error_set(&j->err, LC_ERR_NOMEM, "cross-validation: out of memory for %zu rows", n);
+		goto done;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (j->fold[i] == j->f) {
+			memcpy(vx + nv * d, j->x + i * d, d * sizeof *vx);
+			vi[nv++] = i;
+		} else {
+			memcpy(tx + nt * d, j->x + i * d, d * sizeof *tx);
+			ty[nt] = j->y[i];
+			tw[nt++] = j->w ? j->w[i] : 1.0;
+		}
+	}
+	size_t tg = 0;
+	for (size_t i = 0; i < nt; i++)
+		tg += (size_t)ty[i];
+	if (tg == 0 || tg == nt) { /* grouped folds can leave one class: the fold predicts that class */
+		for (size_t i = 0; i < nv; i++)
+			j->p[vi[i]] = tg ? 1.0 : 0.0;
+		goto done;
+	}
+	lc_clf *c = NULL;
+	if (!(rc = lc_clf_fit(j->o, tx, ty, tw, nt, j->d, &c, &j->err)) && !(rc = lc_clf_predict(c, vx, nv, vp, &j->err)))
+		for (size_t i = 0; i < nv; i++)
+			j->p[vi[i]] = vp[i];
+	lc_clf_free(c);
+done:
+	if (j->own) {
+		free(tx);
+		free(vx);
+		free(ty);
+		free(tw);
+		free(vp);
+		free(vi);
+	}
+	j->rc = rc;
+	return rc;
+}
+
+typedef struct pool_ctx {
+	fold_job *jobs;
+	int njobs, next;
+	pthread_mutex_t lock;
+} pool_ctx;
+
+static void *pool_worker(void *arg)
+{
+	pool_ctx *pc = arg;
+	for (;;) {
+		pthread_mutex_lock(&pc->lock);
+		int f = pc->next < pc->njobs ? pc->next++ : -1;
+		pthread_mutex_unlock(&pc->lock);
+		if (f < 0)
+			return NULL;
+		pc->jobs[f].own = 1;
+		fold_run(&pc->jobs[f]);
+	}
+}
+
 /* Number of distinct groups (n small enough for the quadratic count). */
 static size_t n_groups(const int64_t *g, size_t n)
 {
@@ -506,7 +604,7 @@ int lc_clf_cv(const lc_clf_opts *o, const float *x, const int *y, const double *
 	for (size_t i = 0; i < n; i++)
 		ng += (size_t)y[i];
 	size_t minority = ng < n - ng ? ng : n - ng;
-	int folds = o->folds < 2 ? 2 : o->folds;
+	int folds = o->folds < 2 ? 2 : o->folds > 100 ? 100 : o->folds;
 	if ((size_t)folds > minority)
 		folds = (int)minority;
 	if (folds < 2)
@@ -558,31 +656,38 @@ int lc_clf_cv(const lc_clf_opts *o, const float *x, const int *y, const double *
 		for (size_t i = 0; i < m; i++)
 			fold[perm[i]] = (int)(i % (size_t)folds);
 	}
-	for (int f = 0; f < folds && !rc; f++) {
-		size_t nt = 0, nv = 0;
-		for (size_t i = 0; i < n; i++) {
-			if (fold[i] == f) {
-				memcpy(vx + nv * (size_t)d, x + i * (size_t)d, (size_t)d * sizeof *vx);
-				vi[nv++] = i;
-			} else {
-				memcpy(tx + nt * (size_t)d, x + i * (size_t)d, (size_t)d * sizeof *tx);
-				ty[nt] = y[i];
-				tw[nt++] = w ? w[i] : 1.0;
-			}
-		}
-		size_t tg = 0;
-		for (size_t i = 0; i < nt; i++)
-			tg += (size_t)ty[i];
-		if (tg == 0 || tg == nt) { /* grouped folds can leave one class: the fold predicts that class */
-			for (size_t i = 0; i < nv; i++)
-				p[vi[i]] = tg ? 1.0 : 0.0;
-			continue;
-		}
-		lc_clf *c = NULL;
-		if (!(rc = lc_clf_fit(o, tx, ty, tw, nt, d, &c, err)) && !(rc = lc_clf_predict(c, vx, nv, vp, err)))
-			for (size_t i = 0; i < nv; i++)
-				p[vi[i]] = vp[i];
-		lc_clf_free(c);
+	/* the folds are independent: with threads > 1 they run side by side (each fit single-threaded), results the
+	 * same whatever the thread count */
+	fold_job jobs[100];
+	lc_clf_opts fo = *o;
+	int workers = o->threads > 1 ? (o->threads < folds ? o->threads : folds) : 1;
+	if (workers > 1)
+		fo.threads = 1;
+	for (int f = 0; f < folds; f++)
+		jobs[f] = (fold_job){.o = &fo, .x = x, .y = y, .w = w, .n = n, .d = d, .fold = fold, .f = f, .p = p,
+				     .tx = tx, .vx = vx, .ty = ty, .tw = tw, .vp = vp, .vi = vi};
+	if (workers == 1) {
+		for (int f = 0; f < folds && !rc; f++)
+			if ((rc = fold_run(&jobs[f])))
+				*err = jobs[f].err;
+	} else {
+		pool_ctx pc = {.jobs = jobs, .njobs = folds};
+		pthread_mutex_init(&pc.lock, NULL);
+		pthread_t th[16];
+		int started = 0;
+		if (workers > 16)
+			workers = 16;
+		for (int t = 0; t < workers; t++)
+			if (pthread_create(&th[t], NULL, pool_worker, &pc) == 0)
+				started++;
+		if (started == 0)
+			pool_worker(&pc);
+		for (int t = 0; t < started; t++)
+			pthread_join(th[t], NULL);
+		pthread_mutex_destroy(&pc.lock);
+		for (int f = 0; f < folds && !rc; f++)
+			if ((rc = jobs[f].rc))
+				*err = jobs[f].err;
 	}
 done:
 	free(fold);

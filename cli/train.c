@@ -29,7 +29,9 @@ static const char *help =
 	"  --fpr F            target false-alarm rate on held-out good LS that sets the threshold (default 0.01)\n"
 	"  --seed N           seed (default 1); same seed and --threads give a bit-identical model\n"
 	"  --threads N        worker threads (default 1)\n"
-	"  --quiet            no progress\n";
+	"  --quiet            no progress\n"
+	"Several MEs at once (--me A --me B, --kind multiae|ensemble|multihead, --channel NAME=PATTERN):\n"
+	"  lumicert train --kind multihead --help, and docs/multi.md\n";
 
 typedef struct progress {
 	int tty;
@@ -48,6 +50,8 @@ static void on_progress(void *ctx, int epoch, int epochs, double loss, double va
 
 int cmd_train(int argc, char **argv)
 {
+	if (train_is_multi(argc, argv)) /* several MEs, --kind, --channel: cli/multi.c */
+		return cmd_train_multi(argc, argv);
 	if (wants_help(argc, argv)) {
 		fputs(help, stdout);
 		return 0;

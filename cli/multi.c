@@ -541,8 +541,9 @@ int explain_multi(int argc, char **argv)
 			printf("%s scores (higher = more anomalous):", what);
 			for (int p = 0; p < np; p++)
 				printf(" %s %.4g%s", lc_model_part_name(m, p), e->part_score[p], p == e->part ? " <-" : "");
-			printf("\nthe anomaly is most visible in %s '%s'; its inputs that %s most:\n", what,
-			       lc_model_part_name(m, e->part), head ? "push it towards bad" : "are reconstructed worst");
+			printf("\nthe anomaly is most visible in %s '%s'; its inputs %s:\n", what, lc_model_part_name(m, e->part),
+			       head ? "that push it towards bad most (gradient times standardised input, most negative first)"
+				    : "reconstructed worst");
 			printf("%-32s %-36s %12s %12s %12s\n", "ME", "bin", "input", head ? "-" : "reco",
 			       head ? "saliency" : "sq.error");
 			for (int q = 0; q < k; q++) {

@@ -716,7 +716,7 @@ done:
 /* ---------------------------------------------------------------- scoring */
 
 /* p-value of score s against the sorted calibration scores c (n): (1 + #{c >= s}) / (1 + n). */
-static double pvalue(const float *c, int64_t n, double s)
+double multi_pvalue(const float *c, int64_t n, double s)
 {
 	int64_t lo = 0, hi = n; /* first index with c >= s */
 	while (lo < hi) {
@@ -730,7 +730,7 @@ static double pvalue(const float *c, int64_t n, double s)
 }
 
 /* Simes' combination of K p-values: min_k K p_(k) / k (<= 1); p is sorted in place. */
-static double simes(double *p, int K)
+double multi_simes(double *p, int K)
 {
 	for (int a = 1; a < K; a++) /* insertion sort: K is small */
 		for (int b = a; b > 0 && p[b] < p[b - 1]; b--) {
@@ -800,14 +800,15 @@ static int score_rows(const lc_model *m, const float *x, size_t n, int threads, 
 		rc = xe ? lc_ae_errors(mu->nets[e], xe, n, m->loss, m->topk, se, NULL, threads, err)
 			: lc_error_set(err, LC_ERR_NOMEM, "out of memory");
 		for (size_t i = 0; !rc && i < n; i++)
-			pv[i * (size_t)mu->n_me + e] = pvalue(mu->cal[e], mu->n_cal[e], se[i]);
+			pv[i * (size_t)mu->n_me + e] = multi_pvalue(mu->cal[e], mu->n_cal[e], se[i]);
 		free(xe);
 	}
 	for (size_t i = 0; !rc && i < n; i++) {
 		double *p = pv + i * (size_t)mu->n_me;
 		for (int e = 0; parts && e < mu->n_me; e++)
-			parts[i * (size_t)P + e] = -log10(p[e]);
-		score[i] = -log10(simes(p, mu->n_me));
+			parts[i * (size_t)P + e] = p[e] >= 1 ? 0.0 : -log10(p[e]);
+		double sp = multi_simes(p, mu->n_me);
+		score[i] = sp >= 1 ? 0.0 : -log10(sp);
 	}
 	free(pv);
 	free(se);

@@ -108,4 +108,9 @@ char *multi_model_header_json(const lc_model *m);
 int multi_model_score(const lc_model *m, lc_store *st, const lc_runlist *runs, int threads, lc_score_row **rows,
 		      size_t *n, double **parts, lc_error *err);
 
+/* Calibration of the ensemble (cert/multi.c): the p-value (1 + #{c >= s}) / (1 + n) of score s against the sorted
+ * held-out good scores c (n), and Simes' combination min_k K p_(k) / k of K p-values (p is sorted in place). */
+double multi_pvalue(const float *c, int64_t n, double s);
+double multi_simes(double *p, int K);
+
 #endif

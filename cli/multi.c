@@ -29,6 +29,9 @@ static const char *train_help =
 	"  --comb fuzzy-and|logistic|min   combination of the channels (default fuzzy-and: exp(sum(f_i - 1)))\n"
 	"  --c0 C --c-decay G loss (1 - C) L + C mean(L_i), C = C0 * G^epoch (default 1, 0.9)\n"
 	"  --l2 X             X times the largest channel's sum of squared weights (default 1e-4)\n"
+	"  --inputs bins|residual|sqerr  multihead: channels see the prepared bins (default), or each ME's residuals\n"
+	"                     r = x - AE(x) under a linear autoencoder of the good training LS (closed form, saved in\n"
+	"                     MODEL), or r^2: an anomaly anywhere in an ME then looks alike to its channel\n"
 	"  --hidden SPEC      autoencoders: 'auto' (default) or layers; multihead: each channel's layers (default\n"
 	"                     32:relu; the seed: 150:relu,50:relu,20:relu)\n"
 	"  --runs, --good, --output, --normalize, --flow, --repr, --rebin N[,M] (M: 2D MEs only), --min-entries,\n"
@@ -113,6 +116,11 @@ int cmd_train_multi(int argc, char **argv)
 			s.c_decay = opt_double("--c-decay", v);
 		else if (opt_value(argc, argv, &i, "--l2", &v))
 			s.l2 = opt_double("--l2", v);
+		else if (opt_value(argc, argv, &i, "--inputs", &v)) {
+			if (strcmp(v, "bins") && strcmp(v, "residual") && strcmp(v, "sqerr"))
+				rcu = usage_error("train", "--inputs must be bins, residual or sqerr");
+			s.residual = !strcmp(v, "residual") ? 1 : !strcmp(v, "sqerr") ? 2 : 0;
+		}
 		else if (opt_value(argc, argv, &i, "--output", &v)) {
 			if ((s.output_act = lc_act_parse(v)) < 0)
 				rcu = usage_error("train", "--output: unknown activation '%s'", v);

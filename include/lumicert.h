@@ -450,6 +450,9 @@ typedef struct lc_multi_spec {
 	int comb;                           /* multihead: LC_COMB_* */
 	double c0, c_decay;                 /* multihead: loss mix C = c0 * c_decay^epoch in (1 - C) L + C mean L_i */
 	double l2;                          /* multihead: l2 * the largest channel's sum of squared weights */
+	int residual;                       /* multihead: 0 feeds each channel the prepared bins; 1 the residuals
+					     * x - AE(x) of a linear autoencoder per ME fitted on the good training LS; 2
+					     * their squares (an anomaly anywhere in an ME stands out the same way) */
 	lc_train_opts opts;                 /* optimiser settings */
 } lc_multi_spec;
 

@@ -473,6 +473,36 @@ static int fit_ae(const lc_multi_spec *s, int auto_arch, const int *hid, const i
 	return LC_OK;
 }
 
+/* Residual inputs of a multihead model: x (n, d) -> r = x - AE_e(x) per ME (residual 1) or r^2 (residual 2), into a
+ * new array. */
+static float *residuals(const struct lc_multi *mu, const float *x, size_t n, int threads, lc_error *err)
+{
+	int d = mu->off[mu->n_me];
+	float *r = malloc((n ? n : 1) * (size_t)d * sizeof *r);
+	if (!r) {
+		lc_error_set(err, LC_ERR_NOMEM, "out of memory");
+		return NULL;
+	}
+	for (int e = 0; e < mu->n_me; e++) {
+		int w = mu->off[e + 1] - mu->off[e];
+		float *xe = columns(x, n, d, mu->off[e], mu->off[e + 1]), *ye = malloc((n ? n : 1) * (size_t)w * sizeof *ye);
+		int rc = xe && ye ? lc_net_predict(mu->nets[e], xe, n, ye, threads, err) : lc_error_set(err, LC_ERR_NOMEM, "out of memory");
+		for (size_t i = 0; !rc && i < n; i++)
+			for (int q = 0; q < w; q++)
+			{
+				float t = xe[i * (size_t)w + q] - ye[i * (size_t)w + q];
+				r[i * (size_t)d + mu->off[e] + q] = mu->residual == 2 ? t * t : t;
+			}
+		free(xe);
+		free(ye);
+		if (rc) {
+			free(r);
+			return NULL;
+		}
+	}
+	return r;
+}
+
 static int cmp_float(const void *a, const void *b)
 {
 	float x = *(const float *)a, y = *(const float *)b;
@@ -480,7 +510,7 @@ static int cmp_float(const void *a, const void *b)
 }
 
 static int score_rows(const lc_model *m, const float *x, size_t n, int threads, double *score, double *parts,
-		      lc_error *err);
+		      int is_residual, lc_error *err);
 
 int lc_multi_train(lc_store *st, const lc_multi_spec *s, lc_model **out, lc_error *err)
 {
@@ -630,6 +660,43 @@ int lc_multi_train(lc_store *st, const lc_multi_spec *s, lc_model **out, lc_erro
 			goto done;
 		}
 		mh_init(mu->mh, s->opts.seed);
+		if (s->residual == 1 || s->residual == 2) {
+			/* a linear AE per ME on the good training rows; then every row becomes its residuals */
+			size_t ng = 0;
+			for (size_t i = 0; i < ntr; i++)
+				ng += (size_t)ytr[i];
+			float *xg = malloc((ng ? ng : 1) * (size_t)d * sizeof *xg), *rt = NULL, *rv = NULL;
+			mu->nets = calloc((size_t)mu->n_me, sizeof *mu->nets);
+			if (!xg || !mu->nets) {
+				free(xg);
+				rc = lc_error_set(err, LC_ERR_NOMEM, "out of memory");
+				goto done;
+			}
+			for (size_t i = 0, k = 0; i < ntr; i++)
+				if (ytr[i])
+					memcpy(xg + k++ * (size_t)d, xtr + i * (size_t)d, (size_t)d * sizeof *xg);
+			mu->residual = s->residual;
+			for (int e = 0; !rc && e < mu->n_me; e++) {
+				float *xe = columns(xg, ng, d, mu->off[e], mu->off[e + 1]);
+				rc = xe ? lc_pca_ae_fit(xe, ng, mu->off[e + 1] - mu->off[e], 0, &mu->nets[e], NULL, NULL, err)
+					: lc_error_set(err, LC_ERR_NOMEM, "out of memory");
+				free(xe);
+			}
+			free(xg);
+			if (!rc && !(rt = residuals(mu, xtr, ntr, s->opts.threads, err)))
+				rc = err ? err->code : LC_ERR_NOMEM;
+			if (!rc && !(rv = residuals(mu, xval, nval, s->opts.threads, err)))
+				rc = err ? err->code : LC_ERR_NOMEM;
+			if (rc) {
+				free(rt);
+				free(rv);
+				goto done;
+			}
+			free(xtr);
+			free(xval);
+			xtr = rt;
+			xval = rv;
+		}
 		mu->c0 = s->c0;
 		mu->c_decay = s->c_decay;
 		mu->l2 = s->l2;
@@ -667,7 +734,7 @@ int lc_multi_train(lc_store *st, const lc_multi_spec *s, lc_model **out, lc_erro
 		const float *xs = nval ? xval : xtr;
 		const int *ys = nval ? yv : ytr;
 		size_t ns = nval ? nval : ntr, ng = 0;
-		if ((rc = score_rows(m, xs, ns, s->opts.threads, sv, NULL, err)))
+		if ((rc = score_rows(m, xs, ns, s->opts.threads, sv, NULL, mu->residual, err)))
 			goto done;
 		double sum = 0;
 		for (size_t i = 0; i < ns; i++) {
@@ -688,7 +755,7 @@ int lc_multi_train(lc_store *st, const lc_multi_spec *s, lc_model **out, lc_erro
 		else
 			m->threshold = ng ? lc_threshold_for_fpr(sv, ng, s->fpr) : NAN;
 		if (kind != LC_MULTI_HEAD && nval) {
-			if ((rc = score_rows(m, xtr, ntr, s->opts.threads, sv, NULL, err)))
+			if ((rc = score_rows(m, xtr, ntr, s->opts.threads, sv, NULL, 0, err)))
 				goto done;
 			sum = 0;
 			for (size_t i = 0; i < ntr; i++)
@@ -749,9 +816,10 @@ double multi_simes(double *p, int K)
 
 #define SCORE_BLOCK 256
 
-/* Scores of joined rows x (n, d): score (n) and, unless NULL, parts (n, n_parts). */
+/* Scores of joined rows x (n, d): score (n) and, unless NULL, parts (n, n_parts). is_residual: x already holds the
+ * residual inputs of a residual multihead model. */
 static int score_rows(const lc_model *m, const float *x, size_t n, int threads, double *score, double *parts,
-		      lc_error *err)
+		      int is_residual, lc_error *err)
 {
 	const struct lc_multi *mu = m->multi;
 	int d = mu->off[mu->n_me], P = mu->n_parts, rc = LC_OK;
@@ -759,9 +827,14 @@ static int score_rows(const lc_model *m, const float *x, size_t n, int threads, 
 		threads = 1;
 	if (mu->kind == LC_MULTI_HEAD) {
 		double *f = malloc((n ? n : 1) * (size_t)P * sizeof *f);
-		if (!f)
-			return lc_error_set(err, LC_ERR_NOMEM, "out of memory");
-		rc = mh_predict(mu->mh, x, n, score, f, threads, err);
+		float *r = mu->residual && !is_residual ? residuals(mu, x, n, threads, err) : NULL;
+		if (!f || (mu->residual && !is_residual && !r)) {
+			free(f);
+			free(r);
+			return r || !mu->residual || is_residual ? lc_error_set(err, LC_ERR_NOMEM, "out of memory") : err ? err->code : LC_ERR_NOMEM;
+		}
+		rc = mh_predict(mu->mh, r ? r : x, n, score, f, threads, err);
+		free(r);
 		for (size_t i = 0; !rc && i < n; i++) {
 			score[i] = 1 - score[i];
 			for (int p = 0; parts && p < P; p++)
@@ -845,7 +918,7 @@ int multi_model_score(const lc_model *m, lc_store *st, const lc_runlist *runs, i
 	if (!rows_ || !s || (parts_out && (!pe || !parts)))
 		rc = lc_error_set(err, LC_ERR_NOMEM, "out of memory");
 	if (!rc)
-		rc = score_rows(m, j.x, j.n_ev, threads, s, pe, err);
+		rc = score_rows(m, j.x, j.n_ev, threads, s, pe, 0, err);
 	for (size_t i = 0; !rc && i < j.n; i++) {
 		rows_[i] = (lc_score_row){.run = j.run[i], .ls = j.ls[i], .evaluable = j.ev[i], .count = j.count[i],
 					  .score = j.ev[i] ? s[j.row[i]] : NAN};
@@ -939,7 +1012,7 @@ int lc_model_explain_parts(const lc_model *m, lc_store *st, int64_t run, int64_t
 		if (!e->part_score)
 			rc = lc_error_set(err, LC_ERR_NOMEM, "out of memory");
 		if (!rc)
-			rc = score_rows(m, x, 1, 1, &e->score, e->part_score, err);
+			rc = score_rows(m, x, 1, 1, &e->score, e->part_score, 0, err);
 	}
 	if (!rc && ev) {
 		int best = 0;
@@ -968,8 +1041,15 @@ int lc_model_explain_parts(const lc_model *m, lc_store *st, int64_t run, int64_t
 		for (int k = 0; !rc && mu->kind == LC_MULTI_ENSEMBLE && k < mu->n_me; k++)
 			if (mu->part_of[k] == best)
 				rc = lc_net_predict(mu->nets[k], x + mu->off[k], 1, y + mu->off[k], 1, err);
-		if (!rc && mu->kind == LC_MULTI_HEAD && mh_saliency(mu->mh, x, best, g))
-			rc = lc_error_set(err, LC_ERR_NOMEM, "out of memory");
+		if (!rc && mu->kind == LC_MULTI_HEAD) {
+			/* the saliency of the network's own input: the residuals for a residual model */
+			float *r = mu->residual ? residuals(mu, x, 1, 1, err) : NULL;
+			if (mu->residual && !r)
+				rc = err ? err->code : LC_ERR_NOMEM;
+			else if (mh_saliency(mu->mh, r ? r : x, best, g))
+				rc = lc_error_set(err, LC_ERR_NOMEM, "out of memory");
+			free(r);
+		}
 		int q = 0, cq = 0; /* q: input of the part; cq: column within the channel */
 		for (int k = 0; !rc && k < mu->n_me; k++) {
 			if (mu->part_of[k] != best)

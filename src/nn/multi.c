@@ -108,6 +108,12 @@ float *mh_param(mh_net *net, size_t j)
 	return net->comb_p + j;
 }
 
+float mh_standardise(const mh_net *net, int j, float v)
+{
+	float z = (v - net->mu[j]) / net->sd[j];
+	return z > MH_CLIP ? MH_CLIP : z < -MH_CLIP ? -MH_CLIP : z;
+}
+
 /* ---------------------------------------------------------------- combination and loss of one row */
 
 static double sigm(double z) { return z >= 0 ? 1.0 / (1.0 + exp(-z)) : exp(z) / (1.0 + exp(z)); }
@@ -313,7 +319,7 @@ int mh_saliency(const mh_net *net, const float *x, int i, double *g)
 		return LC_ERR_NOMEM;
 	}
 	for (int j = 0; j < w; j++)
-		xs[j] = (x[o0 + j] - net->mu[o0 + j]) / net->sd[o0 + j];
+		xs[j] = mh_standardise(net, o0 + j, x[o0 + j]);
 	naive_forward(c, xs, acts);
 	d0[0] = 1.0; /* d z / d z */
 	for (int l = L - 1; l >= 0; l--) {
@@ -484,7 +490,7 @@ static int split_channels(const mh_net *net, const float *x, size_t n, int stand
 		for (size_t r = 0; r < n; r++)
 			for (int q = 0; q < w; q++) {
 				float v = x[r * (size_t)net->d + o + q];
-				xc[i][r * (size_t)w + q] = standardise ? (v - net->mu[o + q]) / net->sd[o + q] : v;
+				xc[i][r * (size_t)w + q] = standardise ? mh_standardise(net, o + q, v) : v;
 			}
 	}
 	return LC_OK;
@@ -566,17 +572,20 @@ int mh_train(mh_net *net, const float *x, const int *y, size_t n, const lc_train
 		if (!isfinite(x[q]))
 			return lc_error_set(err, LC_ERR_INVALID, "multihead: row %zu, input %d is not finite", q / (size_t)d,
 					    (int)(q % (size_t)d));
-	/* standardisation from the training rows (constant inputs keep sd 1) */
+	/* standardisation from the training rows, two-pass; the floor on the spread is relative, since inputs such as
+	 * squared residuals of L1-normalised maps are 1e-10 small; constant inputs keep sd 1 */
 	for (int q = 0; q < d; q++) {
 		double s = 0, s2 = 0;
+		for (size_t r = 0; r < n; r++)
+			s += x[r * (size_t)d + q];
+		double mean = s / (double)n;
 		for (size_t r = 0; r < n; r++) {
-			double v = x[r * (size_t)d + q];
-			s += v;
+			double v = x[r * (size_t)d + q] - mean;
 			s2 += v * v;
 		}
-		double mean = s / (double)n, var = s2 / (double)n - mean * mean;
+		double var = s2 / (double)n;
 		net->mu[q] = (float)mean;
-		net->sd[q] = (float)(var > 1e-12 ? sqrt(var) : 1.0);
+		net->sd[q] = (float)(var > 1e-12 * mean * mean && var > 1e-60 ? sqrt(var) : 1.0);
 	}
 	int threads = o->threads < 1 ? 1 : o->threads > K ? K : o->threads;
 	int nb = nn_round_cols((size_t)(o->batch > 0 ? o->batch : 128));

@@ -12,7 +12,7 @@
 /* ---------------------------------------------------------------- the multi-head network */
 
 /* K channel sub-networks; channel i sees columns [off[i], off[i+1]) of a joined row (after standardisation with
- * mu, sd) and ends in one linear unit, its logit z_i; f_i = sigmoid(z_i) is the channel's p(good). The channel scores
+ * mu, sd, clipped to +-MH_CLIP) and ends in one linear unit, its logit z_i; f_i = sigmoid(z_i) is the channel's p(good). The channel scores
  * are combined into F = p(good of the LS):
  *   fuzzy AND  F = exp(sum_i (f_i - 1))
  *   logistic   F = sigmoid(b + sum_i w_i f_i)   (w, b learnt: comb_p = w_0..w_{K-1}, b)
@@ -28,6 +28,10 @@ typedef struct mh_net {
 } mh_net;
 
 #define MH_MAX_CH 64
+#define MH_CLIP 8.0f /* standardised inputs are clipped to [-8, 8]: one wild LS cannot saturate (kill) a channel */
+
+/* Input j of a joined row standardised with mu, sd and clipped to +-MH_CLIP: what the channels see. */
+float mh_standardise(const mh_net *net, int j, float v);
 
 /* A new network: channel widths (K of them, summing to d) with the same hidden layers (nh widths and activations)
  * each. NULL when out of memory or shapes invalid. Parameters zero, mu = 0, sd = 1. */
@@ -83,12 +87,15 @@ struct lc_multi {
 	int n_parts;           /* columns score:<part> */
 	char (*part)[128];     /* n_parts names: ME names, or channel names */
 	char (*pattern)[256];  /* n_parts: the channel's definition as given (ME names or globs), "" for MEs */
-	/* ensemble: one autoencoder per ME and its held-out good scores */
+	/* ensemble: one autoencoder per ME and its held-out good scores (multihead with residual: the AEs only) */
 	lc_net **nets;         /* n_me (owned) */
 	float **cal;           /* n_me sorted held-out good scores */
 	int64_t *n_cal;        /* n_me */
 	/* multihead */
 	mh_net *mh;            /* owned */
+	int residual;          /* 1: each ME enters its channel as its residual x - AE(x) under nets[ME], a linear
+				* autoencoder (closed form) of the good training LS; 2: as the squared residuals; 0: as
+				* prepared bins */
 	double c0, c_decay, l2;
 	char label_source[128];
 };

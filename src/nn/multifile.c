@@ -78,6 +78,8 @@ static int nets_of(const lc_model *m, const lc_net **out, int max)
 	else
 		for (int i = 0; i < mu->mh->n_ch && k < max; i++)
 			out[k++] = mu->mh->ch[i];
+	for (int i = 0; mu->kind == LC_MULTI_HEAD && mu->residual && i < mu->n_me && k < max; i++)
+		out[k++] = mu->nets[i]; /* the residual AEs follow the channels */
 	return k;
 }
 
@@ -120,6 +122,7 @@ static json_t *header(const lc_model *m)
 					      mu->mh->comb == LC_COMB_LOGISTIC ? mu->mh->n_ch + 1 : 0, "c0", mu->c0,
 					      "c_decay", mu->c_decay, "l2", mu->l2));
 		json_object_set_new(h, "standardisation", json_integer(mu->mh->d));
+		json_object_set_new(h, "inputs", json_string(mu->residual == 2 ? "sqerr" : mu->residual ? "residual" : "bins"));
 	}
 	if (mu->kind == LC_MULTI_ENSEMBLE) {
 		json_t *cal = json_array();
@@ -438,7 +441,9 @@ int multi_model_load_mem(const void *data, size_t n, const char *name, lc_model 
 	}
 	/* networks against the parts */
 	lc_net *nv[4096] = {0};
-	size_t want = kind == LC_MULTI_AE ? 1 : kind == LC_MULTI_ENSEMBLE ? nme : npart;
+	const char *inputs = json_string_value(json_object_get(h, "inputs"));
+	mu->residual = kind != LC_MULTI_HEAD || !inputs ? 0 : !strcmp(inputs, "residual") ? 1 : !strcmp(inputs, "sqerr") ? 2 : 0;
+	size_t want = kind == LC_MULTI_AE ? 1 : kind == LC_MULTI_ENSEMBLE ? nme : npart + (mu->residual ? nme : 0);
 	if (nnet != want) {
 		why = "networks: one per kind's unit (multiae 1, ensemble one per ME, multihead one per channel)";
 		goto bad;
@@ -507,11 +512,23 @@ int multi_model_load_mem(const void *data, size_t n, const char *name, lc_model 
 			rc = lc_error_set(err, LC_ERR_NOMEM, "out of memory");
 			goto fail;
 		}
+		for (size_t e = 0; shape_ok && mu->residual && e < nme; e++) {
+			int w = mu->off[e + 1] - mu->off[e];
+			shape_ok &= nv[npart + e]->n_in == w && lc_net_n_out(nv[npart + e]) == w;
+		}
+		if (shape_ok && mu->residual && !(mu->nets = calloc(nme, sizeof *mu->nets))) {
+			for (size_t q = 0; q < nnet; q++)
+				lc_net_free(nv[q]);
+			rc = lc_error_set(err, LC_ERR_NOMEM, "out of memory");
+			goto fail;
+		}
 		if (shape_ok) {
 			for (size_t i = 0; i < npart; i++) {
 				lc_net_free(mu->mh->ch[i]);
 				mu->mh->ch[i] = nv[i];
 			}
+			for (size_t e = 0; mu->residual && e < nme; e++)
+				mu->nets[e] = nv[npart + e];
 			mu->c0 = num(json_object_get(comb, "c0"));
 			mu->c_decay = num(json_object_get(comb, "c_decay"));
 			mu->l2 = num(json_object_get(comb, "l2"));

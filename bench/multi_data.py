@@ -66,10 +66,13 @@ def main():
             h = cells.copy()
             if which[i] in (0, 4):
                 s = rng.uniform(0.7, 0.85) if a.mode == "single" else rng.uniform(1 - 2 * a.strength, 1 - a.strength)
-                reg = h[1:101]
-                new = np.zeros(100)
-                np.add.at(new, np.minimum((np.arange(100) * s).astype(int), 99), reg)
-                h[1:101] = new
+                # bin j [j, j+1) moves to [j s, (j+1) s): its content is shared by overlap, then rounded
+                reg, new = h[1:101], np.zeros(100)
+                for j in range(100):
+                    lo, hi = j * s, (j + 1) * s
+                    for t in range(int(lo), min(int(np.ceil(hi)), 100)):
+                        new[t] += reg[j] * (min(hi, t + 1) - max(lo, t)) / s
+                h[1:101] = np.round(new)
             w.writerow([run, ls, CH[0], 3, "[" + ", ".join(str(int(v)) for v in h) + "]", int(h.sum()), 80000, 0, 100,
                         1, 0, 1] + labs)
             base, u = i % 10, rng.uniform(0.8, 1.2)

@@ -591,6 +591,7 @@ static void ptable_free(ptable *t)
 	free(t->ls);
 	free(t->score);
 	free(t->part);
+	memset(t, 0, sizeof *t);
 }
 
 static int read_ptable(const char *path, ptable *t, lc_error *err)

@@ -90,13 +90,14 @@ static json_t *header(const lc_model *m)
 	for (int i = 0; i < mu->n_me; i++) {
 		const lc_me_info *e = &mu->me[i];
 		const lc_prep *p = &mu->prep[i];
-		json_t *prep = json_pack("{s:s, s:s, s:s, s:[i, i], s:f}", "flow", p->flow ? "keep" : "drop", "normalize",
+		json_t *prep = json_pack("{s:s, s:s, s:s, s:[i, i], s:o}", "flow", p->flow ? "keep" : "drop", "normalize",
 					 norm_name(p->normalize), "repr", repr_name(p->repr), "rebin", p->rebin_x, p->rebin_y,
-					 "min_entries", p->min_entries);
-		json_array_append_new(mes, json_pack("{s:s, s:i, s:i, s:i, s:i, s:f, s:f, s:f, s:f, s:b, s:o, s:i}", "name",
+					 "min_entries", real_or_null(p->min_entries));
+		json_array_append_new(mes, json_pack("{s:s, s:i, s:i, s:i, s:i, s:o, s:o, s:o, s:o, s:b, s:o, s:i}", "name",
 						     e->name, "metype", e->metype, "dim", e->dim, "nx", e->nx, "ny", e->ny,
-						     "xmin", e->xmin, "xmax", e->xmax, "ymin", e->ymin, "ymax", e->ymax,
-						     "has_flow", e->has_flow, "prep", prep, "part", mu->part_of[i]));
+						     "xmin", real_or_null(e->xmin), "xmax", real_or_null(e->xmax), "ymin",
+						     real_or_null(e->ymin), "ymax", real_or_null(e->ymax), "has_flow", e->has_flow,
+						     "prep", prep, "part", mu->part_of[i]));
 	}
 	for (int i = 0; i < mu->n_parts; i++)
 		json_array_append_new(parts, json_pack("{s:s, s:s}", "name", mu->part[i], "pattern", mu->pattern[i]));
@@ -106,21 +107,21 @@ static json_t *header(const lc_model *m)
 		json_array_append_new(nets, net_json(nv[i]));
 	char loss[32];
 	snprintf(loss, sizeof loss, m->loss == LC_LOSS_TOPK ? "topk:%d" : "mse", m->topk);
-	json_t *train = json_pack("{s:s, s:s, s:s, s:I, s:i, s:i, s:i, s:f, s:I, s:I, s:I, s:i, s:o, s:o, s:f}", "runs",
+	json_t *train = json_pack("{s:s, s:s, s:s, s:I, s:i, s:i, s:i, s:o, s:I, s:I, s:I, s:i, s:o, s:o, s:o}", "runs",
 				  m->runs, "good_source", m->good_source, "label_source", mu->label_source, "seed",
 				  (json_int_t)m->seed, "threads", m->threads, "epochs", m->epochs, "batch", m->batch, "lr",
-				  m->lr, "n_train", (json_int_t)m->n_train, "n_val", (json_int_t)m->n_val, "n_not_evaluable",
+				  real_or_null(m->lr), "n_train", (json_int_t)m->n_train, "n_val", (json_int_t)m->n_val, "n_not_evaluable",
 				  (json_int_t)m->n_not_evaluable, "epochs_run", m->epochs_run, "train_loss",
 				  real_or_null(m->train_loss), "val_loss", real_or_null(m->val_loss), "seconds",
-				  m->train_seconds);
+				  real_or_null(m->train_seconds));
 	json_t *h = json_pack("{s:s, s:i, s:s, s:o, s:o, s:s, s:o, s:s}", "format", "lumicert-model", "version",
 			      LC_MODEL_VERSION, "kind", lc_multi_kind_name(mu->kind), "mes", mes, "parts", parts, "hidden",
 			      m->hidden, "networks", nets, "loss", loss);
 	if (mu->kind == LC_MULTI_HEAD) {
 		json_object_set_new(h, "combination",
-				    json_pack("{s:s, s:i, s:f, s:f, s:f}", "name", lc_comb_name(mu->mh->comb), "n_params",
-					      mu->mh->comb == LC_COMB_LOGISTIC ? mu->mh->n_ch + 1 : 0, "c0", mu->c0,
-					      "c_decay", mu->c_decay, "l2", mu->l2));
+				    json_pack("{s:s, s:i, s:o, s:o, s:o}", "name", lc_comb_name(mu->mh->comb), "n_params",
+					      mu->mh->comb == LC_COMB_LOGISTIC ? mu->mh->n_ch + 1 : 0, "c0", real_or_null(mu->c0),
+					      "c_decay", real_or_null(mu->c_decay), "l2", real_or_null(mu->l2)));
 		json_object_set_new(h, "standardisation", json_integer(mu->mh->d));
 		json_object_set_new(h, "inputs", json_string(mu->residual == 2 ? "sqerr" : mu->residual ? "residual" : "bins"));
 	}
@@ -131,7 +132,7 @@ static json_t *header(const lc_model *m)
 		json_object_set_new(h, "calibration", cal);
 	}
 	json_object_set_new(h, "training", train);
-	json_object_set_new(h, "threshold", json_pack("{s:o, s:f}", "value", real_or_null(m->threshold), "fpr", m->fpr));
+	json_object_set_new(h, "threshold", json_pack("{s:o, s:o}", "value", real_or_null(m->threshold), "fpr", real_or_null(m->fpr)));
 	json_object_set_new(h, "created", json_string(m->created));
 	json_object_set_new(h, "tool_version", json_string(m->tool_version));
 	return h;
@@ -296,7 +297,9 @@ int lc_model_file_kind(const char *path, char *kind, size_t n, lc_error *err)
 
 /* ---------------------------------------------------------------- loading */
 
-static int parse_net(json_t *j, lc_net **out)
+/* A network of the header; *budget (floats the file can still hold) is charged with its parameters before anything
+ * is allocated, so that a lying header cannot make us allocate more than the file holds. */
+static int parse_net(json_t *j, lc_net **out, size_t *budget)
 {
 	json_t *layers = json_object_get(j, "layers");
 	json_t *ni = json_object_get(j, "n_in");
@@ -318,6 +321,9 @@ static int parse_net(json_t *j, lc_net **out)
 	}
 	if (np > MAX_PARAMS || (uint64_t)json_integer_value(json_object_get(j, "n_params")) != np)
 		return -1;
+	if (np > *budget)
+		return -3;
+	*budget -= (size_t)np;
 	return (*out = lc_net_new((int)json_integer_value(ni), (int)nl, n_out, act)) ? 0 : -2;
 }
 
@@ -448,8 +454,9 @@ int multi_model_load_mem(const void *data, size_t n, const char *name, lc_model 
 		why = "networks: one per kind's unit (multiae 1, ensemble one per ME, multihead one per channel)";
 		goto bad;
 	}
+	size_t budget = (n - off - hlen) / 4;
 	for (size_t i = 0; i < nnet; i++) {
-		int r = parse_net(json_array_get(nets, i), &nv[i]);
+		int r = parse_net(json_array_get(nets, i), &nv[i], &budget);
 		if (r) {
 			for (size_t q = 0; q < i; q++)
 				lc_net_free(nv[q]);
@@ -457,6 +464,8 @@ int multi_model_load_mem(const void *data, size_t n, const char *name, lc_model 
 				rc = lc_error_set(err, LC_ERR_NOMEM, "out of memory");
 				goto fail;
 			}
+			if (r == -3)
+				goto short_file;
 			why = "networks[]: layers or n_params";
 			goto bad;
 		}
@@ -482,17 +491,27 @@ int multi_model_load_mem(const void *data, size_t n, const char *name, lc_model 
 		shape_ok &= json_array_size(cal) == nme;
 		for (size_t i = 0; shape_ok && i < nme; i++) {
 			json_int_t c = json_integer_value(json_array_get(cal, i));
-			if (c < 1 || c > (json_int_t)MAX_PARAMS || !(mu->cal[i] = malloc((size_t)c * sizeof *mu->cal[i])))
+			if (c >= 1 && (size_t)c > budget)
+				goto short_file;
+			if (c < 1 || c > (json_int_t)MAX_PARAMS || !(mu->cal[i] = malloc((size_t)c * sizeof *mu->cal[i]))) {
 				shape_ok = 0;
-			else
+			} else {
 				mu->n_cal[i] = c;
+				budget -= (size_t)c;
+			}
 		}
 	} else {
 		json_t *comb = json_object_get(h, "combination");
 		const char *cn = json_string_value(json_object_get(comb, "name"));
 		int c = cn ? lc_comb_parse(cn) : -1;
 		int hw[17], ha[17], nh = nv[0]->n_layers - 1, widths[MH_MAX_CH];
-		shape_ok = c >= 0 && npart <= MH_MAX_CH && nh <= 16 && json_integer_value(json_object_get(h, "standardisation")) == mu->off[nme];
+		shape_ok = c >= 0 && npart <= MH_MAX_CH && nh <= 16 &&
+			   json_integer_value(json_object_get(h, "standardisation")) == mu->off[nme];
+		if (shape_ok && 2 * (size_t)mu->off[nme] + (c == LC_COMB_LOGISTIC ? npart + 1 : 0) > budget) {
+			for (size_t q = 0; q < nnet; q++)
+				lc_net_free(nv[q]);
+			goto short_file;
+		}
 		for (size_t i = 0; shape_ok && i < npart; i++) {
 			widths[i] = 0;
 			for (size_t e = 0; e < nme; e++)
@@ -592,6 +611,10 @@ int multi_model_load_mem(const void *data, size_t n, const char *name, lc_model 
 	json_decref(h);
 	*out = m;
 	return LC_OK;
+short_file:
+	rc = lc_error_set(err, LC_ERR_PARSE, "%s: byte %zu: file has %zu bytes, fewer than the header's parameters need (truncated)",
+			  name, n, n);
+	goto fail;
 bad:
 	rc = lc_error_set(err, LC_ERR_PARSE, "%s: header of the %s model: bad or missing %s", name, ks, why);
 fail:

@@ -105,7 +105,7 @@ expect_rc "unknown combination" 2 "--comb must be" $LC train $S -o $T/x.lcm $MH 
 expect_rc "unknown inputs" 2 "--inputs must be" $LC train $S -o $T/x.lcm $MH --inputs raw
 expect_rc "pattern matching no ME" 1 "channel 'photons': 'photons_*' matches no ME" $LC train $S -o $T/x.lcm --kind multihead --channel 'photons=photons_*' --label global
 expect_rc "multihead without label" 1 "give --label SOURCE" $LC train $S -o $T/x.lcm --kind multihead --me muons_pt --me jets_pt
-expect_rc "unknown kind" 1 "expected multiae, ensemble or multihead" $LC train $S -o $T/x.lcm --kind forest --me muons_pt --me jets_pt
+expect_rc "unknown kind" 1 "expected ae (one ME), multiae, ensemble or multihead" $LC train $S -o $T/x.lcm --kind forest --me muons_pt --me jets_pt
 expect_rc "ME in two channels" 1 "is in channels 'a' and 'b'" $LC train $S -o $T/x.lcm --kind multihead --channel a=muons_pt --channel 'b=muons_*' --label global
 expect_rc "unknown label source" 1 "nolabel" $LC train $S -o $T/x.lcm --kind multihead --channel a=muons_pt --label nolabel
 expect_rc "unknown ME" 1 "muons_phi" $LC train $S -o $T/x.lcm --me muons_phi --me jets_pt

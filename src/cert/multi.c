@@ -516,7 +516,7 @@ int lc_multi_train(lc_store *st, const lc_multi_spec *s, lc_model **out, lc_erro
 {
 	int kind = s->kind ? lc_multi_kind_parse(s->kind) : 0;
 	if (!kind)
-		return lc_error_set(err, LC_ERR_INVALID, "--kind '%s': expected multiae, ensemble or multihead",
+		return lc_error_set(err, LC_ERR_INVALID, "--kind '%s': expected ae (one ME), multiae, ensemble or multihead",
 				    s->kind ? s->kind : "");
 	if (!(s->val_frac >= 0 && s->val_frac < 1))
 		return lc_error_set(err, LC_ERR_INVALID, "validation fraction %g outside [0, 1)", s->val_frac);

@@ -127,6 +127,8 @@ expect_rc "model missing its last bytes" 1 "truncated" $LC score $S $T/short.lcm
 [ ! -e $T/cut.csv ] && [ ! -e $T/short.csv ] && ok || ko "no scores written from a damaged model"
 expect_rc "explain an LS not in the store" 1 "in none of the model's 3 MEs" $LC explain $S $T/mh.lcm 5000:1
 expect_rc "score a store without the MEs" 1 "muons_eta" $LC score $DB $T/mh.lcm -o $T/none.csv
+expect_rc "report of a model over several MEs" 1 "spans several MEs" $LC report $S --model $T/mh.lcm -o $T/r.html
+[ ! -e $T/r.html ] && ok || ko "no report written"
 [ "$(dump $S)" = "$before" ] && ok || ko "store unchanged"
 
 echo "cli_multi.sh: $pass passed, $fail failed"

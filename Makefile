@@ -59,6 +59,7 @@ check: all $(TEST_BIN)
 asan:
 	$(MAKE) BUILD=build-asan OPT="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 		LDFLAGS="-fsanitize=address,undefined" check
+	rm -f bin/lumicert # that build wrote the sanitized tool to bin/: the next plain make rebuilds the normal one
 
 # libFuzzer targets (clang), each run for FUZZ_SECONDS on its seed corpus.
 FUZZ_SECONDS ?= 20

@@ -1,6 +1,6 @@
-/* certify.c — `lumicert certify`: a classifier trained on the labelled LS of a source certifies the other LS with a
- * grey zone: auto-good and auto-bad LS as golden-style JSON, the review list for humans, and a summary with the
- * expected rates and their bounds. */
+/* certify.c — `lumicert certify`: a certifier (a classifier model trained with `lumicert train --kind xgb|mlp|knn`,
+ * or trained here from a label source) certifies LS with a grey zone: auto-good and auto-bad LS as golden-style JSON,
+ * the review list for humans, and a summary with the expected rates and their bounds. Also `train --kind xgb|...`. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -12,34 +12,115 @@
 #include "cli.h"
 
 static const char *help =
-	"usage: lumicert certify DB --me NAME --label SOURCE -o DIR [--runs LIST] [--train-runs LIST]\n"
-	"                        [--max-loss 0.01] [--max-pollution 0.01] [--conf 0.5] [--kind xgb|knn|mlp]\n"
-	"                        [--novelty 2] [--seed N] [--lumi OMS.csv] [--weight uniform|lumi]\n"
-	"                        [--folds 5] [--trees 64] [--threads N]\n\n"
-	"Trains a classifier on the LS of ME that SOURCE labels (in --train-runs when given) and certifies the LS of\n"
-	"--runs (default: every LS that SOURCE does not label). Thresholds come from out-of-sample predictions grouped\n"
-	"by run so that the --conf upper bounds of loss and pollution stay under the caps; LS that the autoencoder of\n"
-	"the labelled good LS finds unusual and that of the labelled bad LS too are novel and go to humans, as do LS\n"
-	"with too few entries (not evaluable). Writes, each file renamed into place when whole:\n"
+	"usage: lumicert certify DB MODEL -o DIR [--runs LIST]\n"
+	"       lumicert certify DB --me NAME --label SOURCE -o DIR [--runs LIST] [--train-runs LIST] [--save MODEL]\n"
+	"                        [TRAINING OPTIONS]\n\n"
+	"Certifies LS with a grey zone. MODEL comes from `lumicert train DB -o MODEL --kind xgb|mlp|knn --me NAME\n"
+	"--label SOURCE`; the second form trains one here on the LS that SOURCE labels (in --train-runs) and can --save\n"
+	"it. LS certified: those of --runs, or by default every LS that the model's label source does not label.\n"
+	"An LS is certified good when p(good) >= hi and the autoencoder of the labelled good LS finds it usual, bad\n"
+	"when p(good) < lo and that autoencoder finds it unusual while the one of the labelled bad LS finds it usual;\n"
+	"unusual to both it is novel; LS with too few entries are not evaluable; all these go to humans.\n"
+	"Writes, each file renamed into place when whole:\n"
 	"  DIR/auto-good.json   LS certified good (golden-style JSON)\n"
 	"  DIR/auto-bad.json    LS certified bad\n"
 	"  DIR/review.csv       run,lumi,p_bad,reason for humans, most useful first: novel LS (most unusual first),\n"
 	"                       then the grey zone (closest to p = 0.5 first), then not evaluable LS\n"
-	"  DIR/summary.json     counts, thresholds, manual work, expected loss and pollution with their bounds\n"
-	"Expert verdicts come back with `lumicert labels DB verdicts --source expert` and, combined with the source\n"
-	"(labels --or), are learnt on the next run.\n";
+	"  DIR/summary.json     counts, thresholds, manual work, expected loss and pollution with their 90% bounds\n"
+	"Verdicts come back with `lumicert labels DB verdicts.csv --source expert` (run,lumi,verdict lines) and training\n"
+	"continues from the model: `lumicert train DB -o NEW --from MODEL --label SOURCE`.\n\n"
+	"TRAINING OPTIONS (also of train --kind xgb|mlp|knn):\n"
+	"  --kind xgb|mlp|knn  classifier (default xgb: 64 trees of depth 4, as the seed)\n"
+	"  --max-loss X --max-pollution Y   caps (0.01 each), in [0, 1)\n"
+	"  --conf C            confidence of the Clopper-Pearson bounds under the caps (0.5; 0: plain rates)\n"
+	"  --novelty F         gates at F times the 99th percentile of the labelled LS' own errors (2; 0: off)\n"
+	"  --cv run|ls         out-of-sample predictions grouped by run (default) or by LS\n"
+	"  --lumi OMS.csv --weight lumi   luminosity weights in training and rates\n"
+	"  --folds N --trees N --neighbours K --hidden 32:relu --epochs N --seed N --threads N\n";
+
+/* Training options shared by certify and train --kind; returns 1 if argv[*i] was one, 0 if not, 2 on a usage
+ * error (already reported). */
+int clf_option(const char *cmd, int argc, char **argv, int *i, lc_clf_spec *s, int *weight_lumi)
+{
+	const char *v;
+	if (opt_value(argc, argv, i, "--kind", &v)) {
+		int k;
+		if (parse_clf_kind(cmd, v, &k))
+			return 2;
+		int seed = (int)s->clf.seed, threads = s->clf.threads;
+		lc_clf_opts_default(&s->clf, k);
+		s->clf.seed = (uint64_t)seed;
+		s->clf.threads = threads;
+	} else if (opt_value(argc, argv, i, "--max-loss", &v))
+		s->max_loss = opt_double("--max-loss", v);
+	else if (opt_value(argc, argv, i, "--max-pollution", &v))
+		s->max_pollution = opt_double("--max-pollution", v);
+	else if (opt_value(argc, argv, i, "--conf", &v))
+		s->conf = opt_double("--conf", v);
+	else if (opt_value(argc, argv, i, "--novelty", &v))
+		s->novelty = opt_double("--novelty", v);
+	else if (opt_value(argc, argv, i, "--cv", &v)) {
+		if (strcmp(v, "run") && strcmp(v, "ls")) {
+			usage_error(cmd, "--cv must be run or ls");
+			return 2;
+		}
+		s->group_by_run = !strcmp(v, "run");
+	} else if (opt_value(argc, argv, i, "--lumi", &v))
+		s->lumi_csv = v;
+	else if (opt_value(argc, argv, i, "--weight", &v)) {
+		if (strcmp(v, "uniform") && strcmp(v, "lumi")) {
+			usage_error(cmd, "--weight must be uniform or lumi");
+			return 2;
+		}
+		*weight_lumi = !strcmp(v, "lumi");
+	} else if (opt_value(argc, argv, i, "--folds", &v))
+		s->clf.folds = (int)opt_long("--folds", v, 2, 100);
+	else if (opt_value(argc, argv, i, "--trees", &v))
+		s->clf.trees = (int)opt_long("--trees", v, 1, 100000);
+	else if (opt_value(argc, argv, i, "--neighbours", &v))
+		s->clf.k = (int)opt_long("--neighbours", v, 1, 16);
+	else if (opt_value(argc, argv, i, "--hidden", &v))
+		s->clf.hidden = v;
+	else if (opt_value(argc, argv, i, "--epochs", &v))
+		s->clf.epochs = (int)opt_long("--epochs", v, 1, 1000000);
+	else if (opt_value(argc, argv, i, "--seed", &v))
+		s->clf.seed = (uint64_t)opt_long("--seed", v, 0, 0x7fffffffL);
+	else if (opt_value(argc, argv, i, "--threads", &v))
+		s->clf.threads = (int)opt_long("--threads", v, 1, 256);
+	else
+		return 0;
+	return 1;
+}
+
+/* Checks the shared options after parsing; returns 2 after reporting a usage error. */
+int clf_check(const char *cmd, lc_clf_spec *s, int weight_lumi)
+{
+	if (!(s->max_loss >= 0 && s->max_loss < 1) || !(s->max_pollution >= 0 && s->max_pollution < 1))
+		return usage_error(cmd, "--max-loss and --max-pollution must lie in [0, 1)");
+	if (!(s->conf >= 0 && s->conf < 1))
+		return usage_error(cmd, "--conf must lie in [0, 1)");
+	if (!(s->novelty >= 0))
+		return usage_error(cmd, "--novelty must be >= 0");
+	if (weight_lumi && !s->lumi_csv)
+		return usage_error(cmd, "--weight lumi needs --lumi OMS.csv");
+	if (!weight_lumi)
+		s->lumi_csv = NULL;
+	return 0;
+}
 
 typedef struct item {
-	int64_t run, ls;
-	double p, key;
-	const char *reason;
+	const lc_cert_row *r;
+	double key;
 } item;
 
 static int by_key(const void *pa, const void *pb)
 {
 	const item *a = pa, *b = pb;
-	return a->key < b->key ? -1 : a->key > b->key ? 1 : a->run != b->run ? (a->run < b->run ? -1 : 1)
-										     : (a->ls < b->ls ? -1 : a->ls > b->ls);
+	if (a->key != b->key)
+		return a->key < b->key ? -1 : 1;
+	if (a->r->run != b->r->run)
+		return a->r->run < b->r->run ? -1 : 1;
+	return a->r->ls < b->r->ls ? -1 : a->r->ls > b->r->ls;
 }
 
 /* Writes DIR/name through a temporary file renamed into place. */
@@ -61,6 +142,7 @@ static int write_in(const char *dir, const char *name, int (*fn)(FILE *, void *)
 }
 
 static int put_set(FILE *f, void *ctx) { return lc_lsset_write_json(ctx, f); }
+static int put_text(FILE *f, void *ctx) { return fputs(ctx, f) < 0; }
 
 typedef struct review {
 	item *v;
@@ -72,16 +154,109 @@ static int put_review(FILE *f, void *ctx)
 	review *r = ctx;
 	fprintf(f, "run,lumi,p_bad,reason\n");
 	for (size_t i = 0; i < r->n; i++) {
-		if (isnan(r->v[i].p))
-			fprintf(f, "%lld,%lld,,%s\n", (long long)r->v[i].run, (long long)r->v[i].ls, r->v[i].reason);
+		const lc_cert_row *c = r->v[i].r;
+		if (isnan(c->p_good))
+			fprintf(f, "%lld,%lld,,%s\n", (long long)c->run, (long long)c->ls, c->reason);
 		else
-			fprintf(f, "%lld,%lld,%.6f,%s\n", (long long)r->v[i].run, (long long)r->v[i].ls, 1.0 - r->v[i].p,
-				r->v[i].reason);
+			fprintf(f, "%lld,%lld,%.6f,%s\n", (long long)c->run, (long long)c->ls, 1.0 - c->p_good, c->reason);
 	}
 	return ferror(f);
 }
 
-static int put_text(FILE *f, void *ctx) { return fputs(ctx, f) < 0; }
+/* Certifies and writes DIR's four files. */
+static int certify(const lc_clf_model *m, lc_store *st, const lc_runlist *rl, const char *dir, lc_error *err)
+{
+	lc_cert_row *rows = NULL;
+	size_t n = 0;
+	lc_lsset *good = lc_lsset_new(), *bad = lc_lsset_new(), *known_g = NULL, *known_b = NULL;
+	item *rv = NULL;
+	char *summary = NULL;
+	size_t slen = 0;
+	int rc = good && bad ? LC_OK : lc_error_set(err, LC_ERR_NOMEM, "out of memory");
+	if (!rc)
+		rc = lc_clf_model_certify(m, st, rl, &rows, &n, err);
+	/* without --runs: the LS the model's label source does not label */
+	if (!rc && !rl && lc_store_labels(st, m->label_source, &known_g, &known_b, NULL) != LC_OK)
+		known_g = known_b = NULL;
+	if (!rc && !(rv = malloc((n ? n : 1) * sizeof *rv)))
+		rc = lc_error_set(err, LC_ERR_NOMEM, "out of memory");
+	size_t nrv = 0, total = 0, n_ag = 0, n_ab = 0, n_novel = 0, n_grey = 0, n_ne = 0;
+	for (size_t i = 0; !rc && i < n; i++) {
+		const lc_cert_row *r = &rows[i];
+		if (!rl && known_g && (lc_lsset_has(known_g, r->run, r->ls) || lc_lsset_has(known_b, r->run, r->ls)))
+			continue;
+		total++;
+		if (r->decision == LC_GZ_GOOD) {
+			rc = lc_lsset_add(good, r->run, r->ls);
+			n_ag++;
+		} else if (r->decision == LC_GZ_BAD) {
+			rc = lc_lsset_add(bad, r->run, r->ls);
+			n_ab++;
+		} else if (!strcmp(r->reason, "novel")) {
+			rv[nrv++] = (item){r, -r->unusual}; /* most unusual first */
+			n_novel++;
+		} else if (!strcmp(r->reason, "grey")) {
+			rv[nrv++] = (item){r, 1.0 + fabs(r->p_good - 0.5)}; /* then the most uncertain */
+			n_grey++;
+		} else {
+			rv[nrv++] = (item){r, 3.0};
+			n_ne++;
+		}
+		if (rc)
+			rc = lc_error_set(err, LC_ERR_NOMEM, "out of memory");
+	}
+	if (rc)
+		goto done;
+	qsort(rv, nrv, sizeof *rv, by_key);
+	lc_lsset_finish(good);
+	lc_lsset_finish(bad);
+	FILE *mf = open_memstream(&summary, &slen);
+	if (!mf) {
+		rc = lc_error_set(err, LC_ERR_NOMEM, "out of memory");
+		goto done;
+	}
+	double mw = total ? (double)nrv / (double)total : 0.0;
+	fprintf(mf,
+		"{\n  \"me\": \"%s\",\n  \"label_source\": \"%s\",\n  \"classifier\": \"%s\",\n  \"max_loss\": %g,\n"
+		"  \"max_pollution\": %g,\n  \"confidence\": %g,\n  \"novelty\": %g,\n  \"threshold_low\": %.9g,\n"
+		"  \"threshold_high\": %.9g,\n  \"labelled\": %lld,\n  \"labelled_good\": %lld,\n  \"certified\": %zu,\n"
+		"  \"auto_good\": %zu,\n  \"auto_bad\": %zu,\n  \"review\": %zu,\n  \"review_novel\": %zu,\n"
+		"  \"review_grey\": %zu,\n  \"not_evaluable\": %zu,\n  \"manual_work\": %.6f,\n"
+		"  \"expected_pollution\": %.6f,\n  \"expected_pollution_upper\": %.6f,\n  \"expected_loss\": %.6f,\n"
+		"  \"expected_loss_upper\": %.6f,\n  \"bound_confidence\": 0.9\n}\n",
+		m->me.name, m->label_source, m->kind, m->max_loss, m->max_pollution, m->conf, m->novelty,
+		isfinite(m->lo) ? m->lo : -1.0, isfinite(m->hi) ? m->hi : 2.0, (long long)m->n_labelled,
+		(long long)m->n_good, total, n_ag, n_ab, nrv, n_novel, n_grey, n_ne, mw, m->exp_pollution,
+		m->exp_pollution_upper, m->exp_loss, m->exp_loss_upper);
+	if (fclose(mf)) {
+		rc = lc_error_set(err, LC_ERR_NOMEM, "out of memory");
+		goto done;
+	}
+	if (mkdir(dir, 0777) && errno != EEXIST) {
+		rc = lc_error_set(err, LC_ERR_IO, "%s: cannot create: %s", dir, strerror(errno));
+		goto done;
+	}
+	review r = {rv, nrv};
+	if ((rc = write_in(dir, "auto-good.json", put_set, good, err)) ||
+	    (rc = write_in(dir, "auto-bad.json", put_set, bad, err)) ||
+	    (rc = write_in(dir, "review.csv", put_review, &r, err)) ||
+	    (rc = write_in(dir, "summary.json", put_text, summary, err)))
+		goto done;
+	printf("certified %zu LS of '%s' with %s trained on %lld LS labelled by '%s': auto-good %zu, auto-bad %zu, "
+	       "to review %zu (novel %zu, grey zone %zu, not evaluable %zu): manual work %.3f; thresholds lo %.4g hi "
+	       "%.4g; expected pollution %.4f (90%% bound %.4f), loss %.4f (90%% bound %.4f) -> %s/\n",
+	       total, m->me.name, m->kind, (long long)m->n_labelled, m->label_source, n_ag, n_ab, nrv, n_novel, n_grey,
+	       n_ne, mw, m->lo, m->hi, m->exp_pollution, m->exp_pollution_upper, m->exp_loss, m->exp_loss_upper, dir);
+done:
+	free(rows);
+	free(rv);
+	free(summary);
+	lc_lsset_free(good);
+	lc_lsset_free(bad);
+	lc_lsset_free(known_g);
+	lc_lsset_free(known_b);
+	return rc;
+}
 
 int cmd_certify(int argc, char **argv)
 {
@@ -89,291 +264,152 @@ int cmd_certify(int argc, char **argv)
 		fputs(help, stdout);
 		return 0;
 	}
-	const char *db = NULL, *me = NULL, *label = NULL, *runs = NULL, *train_runs = NULL, *lumi_csv = NULL;
-	const char *dir = NULL, *v;
-	double max_loss = 0.01, max_pol = 0.01, conf = 0.5, novelty = 2.0;
-	int kind = LC_CLF_XGB, weight_lumi = 0;
-	uint64_t seed = 7777;
-	int folds = 5, threads = 1, trees = 64;
+	const char *db = NULL, *model = NULL, *runs = NULL, *train_runs = NULL, *dir = NULL, *save = NULL, *v;
+	lc_clf_spec s;
+	lc_clf_spec_default(&s, LC_CLF_XGB);
+	int weight_lumi = 0, any_training = 0;
 	for (int i = 1; i < argc; i++) {
+		int k = clf_option("certify", argc, argv, &i, &s, &weight_lumi);
+		if (k == 2)
+			return 2;
+		if (k == 1) {
+			any_training = 1;
+			continue;
+		}
 		if (opt_value(argc, argv, &i, "--me", &v))
-			me = v;
+			s.me = v;
 		else if (opt_value(argc, argv, &i, "--label", &v))
-			label = v;
+			s.label_source = v;
 		else if (opt_value(argc, argv, &i, "--runs", &v))
 			runs = v;
 		else if (opt_value(argc, argv, &i, "--train-runs", &v))
 			train_runs = v;
+		else if (opt_value(argc, argv, &i, "--save", &v))
+			save = v;
 		else if (opt_value(argc, argv, &i, "-o", &v))
 			dir = v;
-		else if (opt_value(argc, argv, &i, "--max-loss", &v))
-			max_loss = opt_double("--max-loss", v);
-		else if (opt_value(argc, argv, &i, "--max-pollution", &v))
-			max_pol = opt_double("--max-pollution", v);
-		else if (opt_value(argc, argv, &i, "--conf", &v))
-			conf = opt_double("--conf", v);
-		else if (opt_value(argc, argv, &i, "--novelty", &v))
-			novelty = opt_double("--novelty", v);
-		else if (opt_value(argc, argv, &i, "--kind", &v)) {
-			if (parse_clf_kind("certify", v, &kind))
-				return 2;
-		} else if (opt_value(argc, argv, &i, "--seed", &v))
-			seed = (uint64_t)opt_long("--seed", v, 0, 0x7fffffffL);
-		else if (opt_value(argc, argv, &i, "--folds", &v))
-			folds = (int)opt_long("--folds", v, 2, 100);
-		else if (opt_value(argc, argv, &i, "--threads", &v))
-			threads = (int)opt_long("--threads", v, 1, 256);
-		else if (opt_value(argc, argv, &i, "--trees", &v))
-			trees = (int)opt_long("--trees", v, 1, 100000);
-		else if (opt_value(argc, argv, &i, "--lumi", &v))
-			lumi_csv = v;
-		else if (opt_value(argc, argv, &i, "--weight", &v)) {
-			if (strcmp(v, "uniform") && strcmp(v, "lumi"))
-				return usage_error("certify", "--weight must be uniform or lumi");
-			weight_lumi = !strcmp(v, "lumi");
-		} else if (argv[i][0] == '-' && argv[i][1])
+		else if (argv[i][0] == '-' && argv[i][1])
 			return usage_error("certify", "unknown option %s", argv[i]);
 		else if (!db)
 			db = argv[i];
+		else if (!model)
+			model = argv[i];
 		else
 			return usage_error("certify", "unexpected argument '%s'", argv[i]);
 	}
-	if (!db || !me || !label || !dir)
-		return usage_error("certify", "expected DB, --me NAME, --label SOURCE and -o DIR");
-	if (!(max_loss >= 0 && max_loss < 1) || !(max_pol >= 0 && max_pol < 1))
-		return usage_error("certify", "--max-loss and --max-pollution must lie in [0, 1)");
-	if (!(conf >= 0 && conf < 1))
-		return usage_error("certify", "--conf must lie in [0, 1)");
-	if (weight_lumi && !lumi_csv)
-		return usage_error("certify", "--weight lumi needs --lumi OMS.csv");
+	if (!db || !dir || (!model && (!s.me || !s.label_source)))
+		return usage_error("certify", "expected DB MODEL -o DIR, or DB --me NAME --label SOURCE -o DIR");
+	if (model && (s.me || s.label_source || any_training || train_runs || save))
+		return usage_error("certify", "with MODEL, training options do not apply (train with lumicert train)");
+	if (clf_check("certify", &s, weight_lumi))
+		return 2;
 
 	lc_error err = {0};
 	lc_runlist *rl = NULL, *trl = NULL;
 	lc_store *st = NULL;
-	gz_data g = {0};
-	lc_clf *clf = NULL;
-	lc_clf_opts o;
-	lc_clf_opts_default(&o, kind);
-	o.seed = seed;
-	o.folds = folds;
-	o.threads = threads;
-	o.trees = trees;
-	lc_prep prep;
-	gz_prep(&prep);
-	float *lx = NULL, *gx = NULL;
-	int *ly = NULL;
-	double *lw = NULL, *cvp = NULL, *tp = NULL, *eg = NULL, *eb = NULL;
-	int64_t *lg = NULL;
-	size_t *tgt = NULL;
-	item *rv = NULL;
-	lc_lsset *good = lc_lsset_new(), *bad = lc_lsset_new();
-	char *summary = NULL;
-	lc_novelty ng = {0}, nb = {0};
-	int rc = LC_OK;
-	if (!good || !bad)
-		rc = lc_error_set(&err, LC_ERR_NOMEM, "out of memory");
-	if (!rc && runs)
-		rc = lc_runlist_parse(runs, &rl, &err);
+	lc_clf_model *m = NULL;
+	int rc = runs ? lc_runlist_parse(runs, &rl, &err) : LC_OK;
 	if (!rc && train_runs)
 		rc = lc_runlist_parse(train_runs, &trl, &err);
+	if (!rc && model)
+		rc = lc_clf_model_load(model, &m, &err);
 	if (!rc)
 		rc = lc_store_open(db, 0, &st, &err);
+	if (!rc && !model) {
+		s.runs = trl;
+		rc = lc_clf_model_train(st, &s, NULL, &m, &err);
+		if (!rc)
+			snprintf(m->runs, sizeof m->runs, "%s", train_runs ? train_runs : "");
+		if (!rc && save)
+			rc = lc_clf_model_save(m, save, &err);
+	}
 	if (!rc)
-		rc = gz_load(st, me, &prep, NULL, label, lumi_csv, &g, &err);
-	if (rc)
-		goto done;
-	size_t n = g.rows.n, d = (size_t)g.rows.d, nl = 0, nt = 0, ngood = 0;
-	lx = malloc((n ? n : 1) * d * sizeof *lx);
-	gx = malloc((n ? n : 1) * d * sizeof *gx);
-	ly = malloc((n ? n : 1) * sizeof *ly);
-	lw = malloc((n ? n : 1) * sizeof *lw);
-	lg = malloc((n ? n : 1) * sizeof *lg);
-	cvp = malloc((n ? n : 1) * sizeof *cvp);
-	tgt = malloc((n ? n : 1) * sizeof *tgt);
-	if (!lx || !gx || !ly || !lw || !lg || !cvp || !tgt) {
-		rc = lc_error_set(&err, LC_ERR_NOMEM, "out of memory for %zu LS", n);
-		goto done;
-	}
-	for (size_t i = 0; i < n; i++) {
-		int64_t run = g.rows.run[i];
-		if (g.y[i] >= 0 && lc_runlist_has(trl, run)) {
-			memcpy(lx + nl * d, g.rows.x + i * d, d * sizeof *lx);
-			ly[nl] = g.y[i];
-			ngood += (size_t)g.y[i];
-			lw[nl] = weight_lumi ? g.lumi[i] : 1.0;
-			lg[nl++] = run;
-		}
-		if (runs ? lc_runlist_has(rl, run) : g.y[i] < 0)
-			tgt[nt++] = i;
-	}
-	if (ngood < 2 || nl - ngood < 2) {
-		rc = lc_error_set(&err, LC_ERR_INVALID,
-				  "label source '%s' gives %zu good and %zu bad evaluable LS of '%s' to learn from: need at "
-				  "least 2 of each (one class only cannot set both thresholds)",
-				  label, ngood, nl - ngood, me);
-		goto done;
-	}
-	double lo, hi;
-	if ((rc = lc_clf_cv(&o, lx, ly, lw, lg, nl, (int)d, cvp, &err)) ||
-	    (rc = lc_gz_thresholds(cvp, ly, lw, nl, max_loss, max_pol, conf, &lo, &hi, &err)) ||
-	    (rc = lc_clf_fit(&o, lx, ly, lw, nl, (int)d, &clf, &err)))
-		goto done;
-	/* expected rates from the out-of-sample predictions at these thresholds */
-	double cg = 0, cb = 0, cpol = 0, clost = 0, call = 0;
-	for (size_t i = 0; i < nl; i++) {
-		call += 1;
-		cg += ly[i];
-		if (cvp[i] >= hi) {
-			cb += 1;
-			cpol += !ly[i];
-		} else if (cvp[i] < lo && ly[i])
-			clost += 1;
-	}
-	/* gates */
-	size_t ngx = 0, nbx = 0;
-	for (size_t i = 0; i < nl; i++)
-		if (ly[i])
-			memcpy(gx + ngx++ * d, lx + i * d, d * sizeof *gx);
-	for (size_t i = 0; i < nl; i++)
-		if (!ly[i])
-			memcpy(gx + (ngx + nbx++) * d, lx + i * d, d * sizeof *gx);
-	float *tx = malloc((nt ? nt : 1) * d * sizeof *tx);
-	tp = malloc((nt ? nt : 1) * sizeof *tp);
-	eg = malloc((nt ? nt : 1) * sizeof *eg);
-	eb = malloc((nt ? nt : 1) * sizeof *eb);
-	rv = malloc((nt + (size_t)g.rows.n_not_evaluable + 1) * sizeof *rv);
-	if (!tx || !tp || !eg || !eb || !rv) {
-		free(tx);
-		rc = lc_error_set(&err, LC_ERR_NOMEM, "out of memory");
-		goto done;
-	}
-	for (size_t i = 0; i < nt; i++)
-		memcpy(tx + i * d, g.rows.x + tgt[i] * d, d * sizeof *tx);
-	rc = lc_clf_predict(clf, tx, nt, tp, &err);
-	if (!rc && novelty > 0 && !(rc = lc_novelty_fit(gx, ngx, (int)d, novelty, &ng, &err)) &&
-	    !(rc = lc_novelty_fit(gx + ngx * d, nbx, (int)d, novelty, &nb, &err)) &&
-	    !(rc = lc_novelty_errors(&ng, tx, nt, eg, &err)))
-		rc = lc_novelty_errors(&nb, tx, nt, eb, &err);
-	free(tx);
-	if (rc)
-		goto done;
-	size_t nrv = 0, n_ag = 0, n_ab = 0, n_novel = 0, n_grey = 0;
-	for (size_t i = 0; i < nt; i++) {
-		int64_t run = g.rows.run[tgt[i]], ls = g.rows.ls[tgt[i]];
-		int usual_good = novelty <= 0 || eg[i] <= ng.limit, usual_bad = novelty <= 0 || eb[i] <= nb.limit;
-		item it = {run, ls, tp[i], 0, NULL};
-		if (!usual_good && !usual_bad) {
-			it.reason = "novel";
-			it.key = -eg[i] / (ng.limit > 0 ? ng.limit : 1); /* most unusual first */
-			n_novel++;
-		} else if (tp[i] >= hi && usual_good) {
-			if ((rc = lc_lsset_add(good, run, ls)))
-				break;
-			n_ag++;
-			continue;
-		} else if (tp[i] < lo && (novelty <= 0 || (!usual_good && usual_bad))) {
-			if ((rc = lc_lsset_add(bad, run, ls)))
-				break;
-			n_ab++;
-			continue;
-		} else {
-			it.reason = "grey";
-			it.key = 1.0 + fabs(tp[i] - 0.5); /* after the novel ones, the most uncertain first */
-			n_grey++;
-		}
-		rv[nrv++] = it;
-	}
-	if (rc) {
-		rc = lc_error_set(&err, LC_ERR_NOMEM, "out of memory");
-		goto done;
-	}
-	qsort(rv, nrv, sizeof *rv, by_key);
-	lc_lsset_finish(good);
-	lc_lsset_finish(bad);
-	/* the not evaluable LS of the targets: too few entries to say, humans decide */
-	lc_lsrows all = {0};
-	lc_prep none = prep;
-	none.min_entries = 0;
-	size_t n_ne = 0;
-	if (g.rows.n_not_evaluable > 0) {
-		if ((rc = lc_store_rows(st, me, &none, rl, &all, &err)))
-			goto done;
-		size_t j = 0;
-		for (size_t i = 0; i < all.n; i++) {
-			while (j < g.rows.n && (g.rows.run[j] < all.run[i] ||
-						(g.rows.run[j] == all.run[i] && g.rows.ls[j] < all.ls[i])))
-				j++;
-			int evaluated = j < g.rows.n && g.rows.run[j] == all.run[i] && g.rows.ls[j] == all.ls[i];
-			if (!evaluated && nrv < nt + (size_t)g.rows.n_not_evaluable + 1) {
-				rv[nrv++] = (item){all.run[i], all.ls[i], NAN, 3.0, "not_evaluable"};
-				n_ne++;
-			}
-		}
-		lc_lsrows_free(&all);
-	}
-	double tot = (double)(nt + n_ne);
-	char *js = NULL;
-	size_t jn = 0;
-	FILE *mf = open_memstream(&js, &jn);
-	if (!mf) {
-		rc = lc_error_set(&err, LC_ERR_NOMEM, "out of memory");
-		goto done;
-	}
-	fprintf(mf,
-		"{\n  \"me\": \"%s\",\n  \"label_source\": \"%s\",\n  \"classifier\": \"%s\",\n  \"max_loss\": %g,\n"
-		"  \"max_pollution\": %g,\n  \"confidence\": %g,\n  \"novelty\": %g,\n  \"threshold_low\": %.9g,\n"
-		"  \"threshold_high\": %.9g,\n  \"labelled\": %zu,\n  \"labelled_good\": %zu,\n  \"certified\": %.0f,\n"
-		"  \"auto_good\": %zu,\n  \"auto_bad\": %zu,\n  \"review\": %zu,\n  \"review_novel\": %zu,\n"
-		"  \"review_grey\": %zu,\n  \"not_evaluable\": %zu,\n  \"manual_work\": %.6f,\n"
-		"  \"expected_pollution\": %.6f,\n  \"expected_pollution_upper\": %.6f,\n  \"expected_loss\": %.6f,\n"
-		"  \"expected_loss_upper\": %.6f,\n  \"bound_confidence\": %g\n}\n",
-		me, label, lc_clf_kind_name(kind), max_loss, max_pol, conf, novelty, isfinite(lo) ? lo : -1.0,
-		isfinite(hi) ? hi : 2.0, nl, ngood, tot, n_ag, n_ab, nrv, n_novel, n_grey, n_ne,
-		tot > 0 ? (double)nrv / tot : 0.0, cb > 0 ? cpol / cb : 0.0, lc_binom_upper(cpol, cb, 0.9),
-		cg > 0 ? clost / cg : 0.0, lc_binom_upper(clost, cg, 0.9), 0.9);
-	if (fclose(mf)) {
-		free(js);
-		rc = lc_error_set(&err, LC_ERR_NOMEM, "out of memory");
-		goto done;
-	}
-	summary = js;
-	if (mkdir(dir, 0777) && errno != EEXIST) {
-		rc = lc_error_set(&err, LC_ERR_IO, "%s: cannot create: %s", dir, strerror(errno));
-		goto done;
-	}
-	review r = {rv, nrv};
-	if ((rc = write_in(dir, "auto-good.json", put_set, good, &err)) ||
-	    (rc = write_in(dir, "auto-bad.json", put_set, bad, &err)) ||
-	    (rc = write_in(dir, "review.csv", put_review, &r, &err)) ||
-	    (rc = write_in(dir, "summary.json", put_text, summary, &err)))
-		goto done;
-	printf("certified %.0f LS of '%s' with %s trained on %zu LS labelled by '%s': auto-good %zu, auto-bad %zu, "
-	       "to review %zu (novel %zu, grey zone %zu, not evaluable %zu): manual work %.3f; thresholds lo %.4g hi %.4g; "
-	       "expected pollution %.4f (90%% bound %.4f), loss %.4f (90%% bound %.4f) -> %s/\n",
-	       tot, me, lc_clf_kind_name(kind), nl, label, n_ag, n_ab, nrv, n_novel, n_grey, n_ne,
-	       tot > 0 ? (double)nrv / tot : 0.0, lo, hi, cb > 0 ? cpol / cb : 0.0, lc_binom_upper(cpol, cb, 0.9),
-	       cg > 0 ? clost / cg : 0.0, lc_binom_upper(clost, cg, 0.9), dir);
-done:
-	lc_novelty_free(&ng);
-	lc_novelty_free(&nb);
-	free(summary);
-	free(lx);
-	free(gx);
-	free(ly);
-	free(lw);
-	free(lg);
-	free(cvp);
-	free(tp);
-	free(eg);
-	free(eb);
-	free(tgt);
-	free(rv);
-	lc_lsset_free(good);
-	lc_lsset_free(bad);
-	lc_clf_free(clf);
-	gz_free(&g);
+		rc = certify(m, st, rl, dir, &err);
+	lc_clf_model_free(m);
 	lc_store_close(st);
 	lc_runlist_free(rl);
 	lc_runlist_free(trl);
 	return rc ? fail("certify", &err) : 0;
+}
+
+/* `lumicert train DB -o MODEL --kind xgb|mlp|knn --me NAME --label SOURCE [--runs LIST] [--from MODEL]`. */
+int cmd_train_clf(int argc, char **argv)
+{
+	const char *db = NULL, *out = NULL, *runs = NULL, *from = NULL, *v;
+	lc_clf_spec s;
+	lc_clf_spec_default(&s, LC_CLF_XGB);
+	int weight_lumi = 0, quiet = 0;
+	for (int i = 1; i < argc; i++) {
+		int k = clf_option("train", argc, argv, &i, &s, &weight_lumi);
+		if (k == 2)
+			return 2;
+		if (k == 1)
+			continue;
+		if (opt_value(argc, argv, &i, "--me", &v))
+			s.me = v;
+		else if (opt_value(argc, argv, &i, "--label", &v))
+			s.label_source = v;
+		else if (opt_value(argc, argv, &i, "--runs", &v))
+			runs = v;
+		else if (opt_value(argc, argv, &i, "--from", &v))
+			from = v;
+		else if (opt_value(argc, argv, &i, "-o", &v) || opt_value(argc, argv, &i, "--output-model", &v))
+			out = v;
+		else if (opt_flag(argv, i, "--quiet"))
+			quiet = 1;
+		else if (argv[i][0] == '-' && argv[i][1])
+			return usage_error("train", "unknown option %s (classifier kinds take the options of certify --help)",
+					   argv[i]);
+		else if (!db)
+			db = argv[i];
+		else
+			return usage_error("train", "unexpected argument '%s'", argv[i]);
+	}
+	if (!db || !out || !s.label_source || (!s.me && !from))
+		return usage_error("train", "expected DB, -o MODEL, --me NAME (or --from MODEL) and --label SOURCE");
+	if (clf_check("train", &s, weight_lumi))
+		return 2;
+	lc_error err = {0};
+	lc_runlist *rl = NULL;
+	lc_store *st = NULL;
+	lc_clf_model *warm = NULL, *m = NULL;
+	char *header = NULL;
+	int64_t id = 0;
+	int rc = runs ? lc_runlist_parse(runs, &rl, &err) : LC_OK;
+	if (!rc && from && !(rc = lc_clf_model_load(from, &warm, &err))) {
+		if (!s.me)
+			s.me = warm->me.name;
+		s.clf.kind = warm->opts.kind;
+	}
+	if (!rc)
+		rc = lc_store_open(db, 0, &st, &err);
+	if (!rc) {
+		s.runs = rl;
+		rc = lc_clf_model_train(st, &s, warm, &m, &err);
+	}
+	if (!rc) {
+		snprintf(m->runs, sizeof m->runs, "%s", runs ? runs : "");
+		rc = lc_clf_model_save(m, out, &err);
+	}
+	if (!rc && !(header = lc_clf_model_header_json(m)))
+		rc = lc_error_set(&err, LC_ERR_NOMEM, "out of memory");
+	if (!rc && !(rc = lc_store_begin(st, &err))) {
+		rc = lc_store_put_model(st, out, header, &id, &err);
+		if (!rc)
+			rc = lc_store_commit(st, &err);
+		else
+			lc_store_rollback(st);
+	}
+	if (!rc && !quiet)
+		printf("trained %s: %s on %lld LS labelled by '%s' (%lld good)%s in %.2fs: thresholds lo %.4g hi %.4g, "
+		       "expected pollution %.4f (90%% bound %.4f), loss %.4f (90%% bound %.4f)\n",
+		       out, m->kind, (long long)m->n_labelled, m->label_source, (long long)m->n_good,
+		       warm ? ", continued from an earlier model" : "", m->train_seconds, m->lo, m->hi, m->exp_pollution,
+		       m->exp_pollution_upper, m->exp_loss, m->exp_loss_upper);
+	free(header);
+	lc_clf_model_free(warm);
+	lc_clf_model_free(m);
+	lc_store_close(st);
+	lc_runlist_free(rl);
+	return rc ? fail("train", &err) : 0;
 }

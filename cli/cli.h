@@ -41,6 +41,10 @@ int parse_clf_kind(const char *cmd, const char *v, int *kind);
 int cmd_import(int argc, char **argv);
 int cmd_stream(int argc, char **argv);
 int cmd_certify(int argc, char **argv);
+/* train --kind xgb|mlp|knn (classifier models for certify) and the options it shares with certify */
+int cmd_train_clf(int argc, char **argv);
+int clf_option(const char *cmd, int argc, char **argv, int *i, lc_clf_spec *s, int *weight_lumi);
+int clf_check(const char *cmd, lc_clf_spec *s, int weight_lumi);
 int cmd_labels(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_score(int argc, char **argv);

@@ -13,7 +13,8 @@ static const char *help =
 	"       lumicert labels DB --source NAME (--and A,B | --or A,B | --minus A,B)\n"
 	"       lumicert labels DB --export SOURCE [--bad] -o FILE.json\n"
 	"       lumicert labels DB --list\n\n"
-	"  FILE            golden or DCS JSON ({\"run\": [[first, last], ...]}) or a list of 'run ls' lines\n"
+	"  FILE            golden or DCS JSON ({\"run\": [[first, last], ...]}), a list of 'run ls' lines, or expert\n"
+	"                  verdicts: a CSV with the header run,lumi,verdict (good|bad|1|0) for LS of the store\n"
 	"  --source NAME   label source to fill (created if new; existing labels of the same LS are replaced)\n"
 	"  --bad           the listed LS are bad (default: good); with --export, export the bad LS\n"
 	"  --rest L        also label every other LS of the store L (e.g. golden JSON: --rest bad)\n"
@@ -86,6 +87,39 @@ static int combine(lc_store *st, const char *name, char op, const char *spec, lc
 	lc_lsset *all[] = {ga, ba, gb, bb, la, lb, dom, g, gd, bad};
 	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
 		lc_lsset_free(all[i]);
+	return rc;
+}
+
+/* Expert verdicts (run,lumi,verdict lines) into source: every LS must be in the store (a verdict for an LS that
+ * was never imported is a mistake worth stopping for). */
+static int verdicts(lc_store *st, FILE *f, const char *file, const char *source, const char *rest, lc_error *err)
+{
+	if (rest)
+		return lc_error_set(err, LC_ERR_INVALID, "%s: --rest does not apply to a verdicts file", file);
+	lc_lsset *good = NULL, *bad = NULL, *all = NULL;
+	int rc = lc_verdicts_read(f, file, &good, &bad, err);
+	if (!rc)
+		rc = lc_store_all_ls(st, &all, err);
+	for (int pass = 0; !rc && pass < 2; pass++) {
+		const lc_lsset *s = pass ? bad : good;
+		for (size_t i = 0; i < s->n; i++)
+			if (!lc_lsset_has(all, s->run[i], s->ls[i])) {
+				rc = lc_error_set(err, LC_ERR_INVALID, "%s: run %lld LS %lld is not in the store: verdicts "
+						  "label imported LS only", file, (long long)s->run[i], (long long)s->ls[i]);
+				break;
+			}
+	}
+	char origin[4200];
+	snprintf(origin, sizeof origin, "verdicts %s", file);
+	if (!rc)
+		rc = put_set(st, source, origin, good, 1, err);
+	if (!rc)
+		rc = put_set(st, source, origin, bad, 0, err);
+	if (!rc)
+		printf("label source '%s': %zu good and %zu bad verdicts from %s\n", source, good->n, bad->n, file);
+	lc_lsset_free(good);
+	lc_lsset_free(bad);
+	lc_lsset_free(all);
 	return rc;
 }
 
@@ -167,12 +201,21 @@ int cmd_labels(int argc, char **argv)
 		if (!rc && file) {
 			FILE *f = fopen(file, "rb");
 			lc_lsset *s = NULL;
+			char head[64] = "";
 			if (!f)
 				rc = lc_error_set(&err, LC_ERR_IO, "%s: cannot open: %s", file, strerror(errno));
-			else
-				rc = lc_lsset_read(f, file, &s, &err);
+			else {
+				size_t hn = fread(head, 1, sizeof head - 1, f);
+				rewind(f);
+				if (lc_verdicts_detect(head, hn))
+					rc = verdicts(st, f, file, source, rest, &err);
+				else
+					rc = lc_lsset_read(f, file, &s, &err);
+			}
 			if (f)
 				fclose(f);
+			if (!rc && !s)
+				goto verdicts_done;
 			char origin[4200];
 			snprintf(origin, sizeof origin, "%s%s", file, bad ? " (bad)" : "");
 			if (!rc)
@@ -196,6 +239,7 @@ int cmd_labels(int argc, char **argv)
 			if (!rc && rest)
 				printf(", %zu other LS of the store %s\n", nrest, rest);
 			lc_lsset_free(s);
+		verdicts_done:;
 		} else if (!rc) {
 			rc = combine(st, source, op, opspec, &err);
 		}

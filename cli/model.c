@@ -19,8 +19,19 @@ int cmd_model(int argc, char **argv)
 		return usage_error("model", "expected: model show MODEL");
 	lc_error err = {0};
 	lc_model *m = NULL;
-	if (lc_model_load(argv[2], &m, &err))
-		return fail("model", &err);
+	if (lc_model_load(argv[2], &m, &err)) {
+		/* a certifier (train --kind xgb|mlp|knn) has its own payload */
+		lc_clf_model *c = NULL;
+		lc_error cerr = {0};
+		if (err.code != LC_ERR_PARSE || lc_clf_model_load(argv[2], &c, &cerr))
+			return fail("model", &err);
+		char *s = lc_clf_model_header_json(c);
+		if (s)
+			printf("%s\n", s);
+		free(s);
+		lc_clf_model_free(c);
+		return 0;
+	}
 	char *s = lc_model_header_json(m);
 	if (s)
 		printf("%s\n", s);

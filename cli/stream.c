@@ -51,7 +51,7 @@ int cmd_stream(int argc, char **argv)
 			    .novelty_factor = 2.0};
 	int kind = LC_CLF_XGB, shuffle = 0, json = 0, weight_lumi = 0, by_run = 1;
 	uint64_t seed = 7777;
-	int folds = 5, threads = 1, trees = 64;
+	int folds = 5, threads = 1, trees = 64, neighbours = 1;
 	for (int i = 1; i < argc; i++) {
 		if (opt_value(argc, argv, &i, "--me", &v))
 			me = v;
@@ -76,6 +76,8 @@ int cmd_stream(int argc, char **argv)
 				return 2;
 		} else if (opt_value(argc, argv, &i, "--seed", &v))
 			seed = (uint64_t)opt_long("--seed", v, 0, 0x7fffffffL);
+		else if (opt_value(argc, argv, &i, "--neighbours", &v))
+			neighbours = (int)opt_long("--neighbours", v, 1, 16);
 		else if (opt_value(argc, argv, &i, "--folds", &v))
 			folds = (int)opt_long("--folds", v, 2, 100);
 		else if (opt_value(argc, argv, &i, "--threads", &v))
@@ -118,6 +120,7 @@ int cmd_stream(int argc, char **argv)
 	lc_clf_opts_default(&s.clf, kind);
 	s.clf.seed = seed;
 	s.clf.folds = folds;
+	s.clf.k = neighbours;
 	s.clf.threads = threads;
 	s.clf.trees = trees;
 

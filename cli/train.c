@@ -7,8 +7,12 @@
 #include "cli.h"
 
 static const char *help =
-	"usage: lumicert train DB -o MODEL --me NAME [--runs R1,R2-R3] [--good SOURCE] [options]\n\n"
-	"Trains an autoencoder on the evaluable good LS of one ME and writes MODEL (docs/model-format.md).\n\n"
+	"usage: lumicert train DB -o MODEL --me NAME [--runs R1,R2-R3] [--good SOURCE] [options]\n"
+	"       lumicert train DB -o MODEL --kind xgb|mlp|knn --me NAME --label SOURCE [--runs LIST] [--from MODEL]\n\n"
+	"Trains an autoencoder (--kind ae, the default) on the evaluable good LS of one ME and writes MODEL\n"
+	"(docs/model-format.md). --kind xgb|mlp|knn trains a certifier on the LS that SOURCE labels for\n"
+	"`lumicert certify` (options: lumicert certify --help, docs/greyzone.md); --from MODEL continues an earlier\n"
+	"certifier with the labels now in SOURCE (mlp: from its weights; xgb: more trees; knn: the new labels).\n\n"
 	"  --me NAME          monitor element to model\n"
 	"  --runs LIST        training runs: 297050,297178 or 297047-297675 (default: all)\n"
 	"  --good SOURCE      train only on LS labelled good in SOURCE (default: every evaluable LS)\n"
@@ -30,6 +34,7 @@ static const char *help =
 	"  --seed N           seed (default 1); same seed and --threads give a bit-identical model\n"
 	"  --threads N        worker threads (default 1)\n"
 	"  --quiet            no progress\n"
+	"  --kind ae          the autoencoder (default); xgb, mlp, knn: certifiers (see above)\n"
 	"Several MEs at once (--me A --me B, --kind multiae|ensemble|multihead, --channel NAME=PATTERN):\n"
 	"  lumicert train --kind multihead --help, and docs/multi.md\n";
 
@@ -50,7 +55,17 @@ static void on_progress(void *ctx, int epoch, int epochs, double loss, double va
 
 int cmd_train(int argc, char **argv)
 {
-	if (train_is_multi(argc, argv)) /* several MEs, --kind, --channel: cli/multi.c */
+	/* classifier kinds (certify) have their own options */
+	for (int i = 1; i + 1 < argc; i++)
+		if (!strcmp(argv[i], "--kind") && lc_clf_kind_parse(argv[i + 1]) >= 0)
+			return cmd_train_clf(argc, argv);
+	for (int i = 1; i < argc; i++)
+		if (!strncmp(argv[i], "--kind=", 7) && lc_clf_kind_parse(argv[i] + 7) >= 0)
+			return cmd_train_clf(argc, argv);
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--from"))
+			return cmd_train_clf(argc, argv);
+	if (train_is_multi(argc, argv)) /* several MEs, --kind multiae|ensemble|multihead, --channel: cli/multi.c */
 		return cmd_train_multi(argc, argv);
 	if (wants_help(argc, argv)) {
 		fputs(help, stdout);
@@ -131,6 +146,10 @@ int cmd_train(int argc, char **argv)
 			spec.opts.threads = (int)opt_long("--threads", v, 1, 256);
 		else if (opt_flag(argv, i, "--quiet"))
 			quiet = 1;
+		else if (opt_value(argc, argv, &i, "--kind", &v)) {
+			if (strcmp(v, "ae"))
+				return usage_error("train", "--kind must be ae, xgb, mlp or knn");
+		}
 		else if (argv[i][0] == '-' && argv[i][1])
 			return usage_error("train", "unknown option %s", argv[i]);
 		else if (!db)

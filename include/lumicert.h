@@ -134,6 +134,10 @@ lc_lsset *lc_lsset_minus(const lc_lsset *a, const lc_lsset *b);
 int lc_lsset_read(FILE *f, const char *path, lc_lsset **out, lc_error *err);
 /* Same from memory (buf need not be NUL-terminated). */
 int lc_lsset_read_mem(const char *buf, size_t n, const char *path, lc_lsset **out, lc_error *err);
+/* Expert verdicts: a CSV with the header run,lumi,verdict (or run,ls,verdict), verdict good|bad|1|0, extra columns
+ * ignored; an LS with both verdicts is an error. lc_verdicts_detect tells whether text starts with that header. */
+int lc_verdicts_read(FILE *f, const char *path, lc_lsset **good, lc_lsset **bad, lc_error *err);
+int lc_verdicts_detect(const char *buf, size_t n);
 /* Writes a finished set as golden-style JSON, CMS layout: one run a line (a run whose line would pass 80 columns
  * gets one range a line, as CMS files do), ranges merged, runs ascending: {\n  "297046": [[32, 151]],\n  ...\n}\n
  * Reading it back gives the same set. Returns LC_ERR_IO on write failure. */
@@ -511,10 +515,12 @@ int lc_clf_kind_parse(const char *name);
 /* Settings of a classifier; lc_clf_opts_default fills each kind's defaults. */
 typedef struct lc_clf_opts {
 	int kind;           /* LC_CLF_* */
+	int k;              /* knn: neighbours per class whose mean distance counts (1..16; 1) */
 	int trees;          /* xgb: boosting rounds (64) */
 	int depth;          /* xgb: maximum tree depth (4) */
 	double eta;         /* xgb: learning rate (0.3) */
 	int hist;           /* xgb: 1 histogram tree method (fast), 0 exact (the seed's small-data default) */
+	int max_bin;        /* xgb: histogram bins per feature (256, XGBoost's default) */
 	const char *hidden; /* mlp: hidden layers, e.g. "32:relu" (the output is one logit) */
 	int epochs;         /* mlp: epochs (60) */
 	int batch;          /* mlp: mini-batch (64) */
@@ -548,6 +554,9 @@ int lc_clf_cv(const lc_clf_opts *o, const float *x, const int *y, const double *
 int lc_clf_save_mem(const lc_clf *c, unsigned char **buf, size_t *n, lc_error *err);
 int lc_clf_load_mem(const unsigned char *buf, size_t n, lc_clf **out, lc_error *err);
 int lc_clf_kind(const lc_clf *c);
+/* A network to bytes (widths, activations, float32 parameters, little-endian) and back; *used: bytes read. */
+int lc_net_save_mem(const lc_net *net, unsigned char **buf, size_t *n, lc_error *err);
+int lc_net_load_mem(const unsigned char *buf, size_t n, size_t *used, lc_net **out, lc_error *err);
 
 /* ---------------------------------------------------------------- grey zone: thresholds under caps, rates */
 
@@ -635,6 +644,66 @@ void lc_lsrows_free(lc_lsrows *r);
 /* Recorded luminosity per run from a CMS OMS runs table (CSV with the columns run_number and recorded_lumi, as
  * oms_runs_2017B.csv); *run and *lumi are malloc'd (free()). Errors name path:line. */
 int lc_run_lumi_read(FILE *f, const char *path, int64_t **run, double **lumi, size_t *n, lc_error *err);
+
+/* ---------------------------------------------------------------- classifier models (certify) */
+
+/* What to train for certification with a grey zone (lc_clf_model_train). */
+typedef struct lc_clf_spec {
+	const char *me;            /* ME name */
+	const lc_runlist *runs;    /* runs whose labelled LS are learnt (NULL: all) */
+	const char *label_source;  /* label source (1 good, 0 bad) */
+	const char *lumi_csv;      /* OMS runs table for luminosity weights, or NULL (uniform) */
+	lc_prep prep;              /* preparation (lc_clf_spec_default: sqrt of L1 bins without flow) */
+	lc_clf_opts clf;           /* classifier */
+	double max_loss, max_pollution, conf; /* caps and the confidence of their bounds */
+	double novelty;            /* novelty gates' factor (0: off) */
+	int group_by_run;          /* 1: cross-validation grouped by run (default) */
+} lc_clf_spec;
+
+void lc_clf_spec_default(lc_clf_spec *s, int kind);
+
+/* A trained certifier: classifier, thresholds under caps, novelty gates, and where it came from. */
+typedef struct lc_clf_model {
+	char kind[16];             /* "xgb", "mlp", "knn" */
+	lc_me_info me;             /* ME and binning at training time */
+	lc_prep prep;
+	lc_clf_opts opts;          /* opts.hidden points into hidden */
+	char hidden[128];
+	char label_source[128], runs[1024];
+	double max_loss, max_pollution, conf, novelty;
+	double lo, hi;             /* auto-bad below lo, auto-good at or above hi */
+	int group_by_run;
+	lc_clf *clf;
+	lc_novelty gate_good, gate_bad;
+	int64_t n_labelled, n_good, n_not_evaluable;
+	double exp_pollution, exp_pollution_upper, exp_loss, exp_loss_upper; /* out of sample; 90% bounds */
+	int updates;               /* warm-start updates since the first training */
+	double train_seconds;
+	char created[32], tool_version[16];
+} lc_clf_model;
+
+/* Trains on the labelled evaluable LS of spec->me; with warm (a model of the same kind and ME), training continues
+ * from it (mlp: its weights; xgb: more trees on top of its trees; knn: the new labels) instead of starting over. */
+int lc_clf_model_train(lc_store *st, const lc_clf_spec *spec, const lc_clf_model *warm, lc_clf_model **out,
+		       lc_error *err);
+void lc_clf_model_free(lc_clf_model *m);
+/* Model file: the container of docs/model-format.md with kind "xgb"/"mlp"/"knn" (temporary name + rename). */
+int lc_clf_model_save(const lc_clf_model *m, const char *path, lc_error *err);
+int lc_clf_model_load(const char *path, lc_clf_model **out, lc_error *err);
+char *lc_clf_model_header_json(const lc_clf_model *m);
+
+/* One certified LS: decision LC_GZ_*, p(good), reason "auto", "novel", "grey" or "not_evaluable". */
+typedef struct lc_cert_row {
+	int64_t run, ls;
+	int decision;
+	double p_good;     /* NaN when not evaluable */
+	double unusual;    /* good-gate error over its limit (> 1: unusual to good LS) */
+	const char *reason;
+} lc_cert_row;
+
+/* Certifies every LS of the model's ME in runs (NULL: all), in run/LS order; *rows malloc'd (free()). */
+int lc_clf_model_certify(const lc_clf_model *m, lc_store *st, const lc_runlist *runs, lc_cert_row **rows, size_t *n,
+			 lc_error *err);
 
 #ifdef __cplusplus
 }

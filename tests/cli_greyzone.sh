@@ -23,6 +23,7 @@ PIX=data/pixel-2017B/chargeInner_PXLayer_1.csv
 ME=chargeInner_PXLayer_1
 DB=$T/px.db
 $LC import $DB $PIX --label-columns good,good_pixel,y > /dev/null || ko "import"
+$LC train $DB -o $T/ae.lcm --me $ME --runs 297050 --good y --quiet > /dev/null || ko "train ae"
 for c in stream certify; do
 	check "$c --help" $LC $c --help
 	grep -q "usage: lumicert $c" "$T/out" && ok || ko "$c --help prints its usage"
@@ -73,6 +74,41 @@ wrong_bad=$(sqlite3 $DB "SELECT count(*) FROM label a JOIN label b ON a.run = b.
 n_ag=$(json $T/cert/summary.json auto_good); n_ab=$(json $T/cert/summary.json auto_bad); n_rv=$(json $T/cert/summary.json review)
 [ $((n_ag + n_ab + n_rv)) = 888 ] && ok || ko "certified LS add up to the 888 LS of the ten runs ($n_ag + $n_ab + $n_rv)"
 [ "$(($(wc -l < $T/cert/review.csv) - 1))" = "$n_rv" ] && ok || ko "review.csv has one line per LS to review"
+
+
+# certifier models: train --kind, certify MODEL gives what certify trains on the fly; model show; the loop
+R10=297056,297170,297171,297281,297284,297286,297664,297671,297672,297675
+check "train --kind xgb" $LC train $DB -o $T/c.lcm --kind xgb --me $ME --label y --runs 297047-297050,297178
+check "certify MODEL" $LC certify $DB $T/c.lcm --runs $R10 -o $T/certm
+diff -r $T/cert $T/certm > /dev/null && ok || ko "certify MODEL equals certify --me --label (same training)"
+check "model show certifier" $LC model show $T/c.lcm
+grep -q '"kind": "xgb"' $T/out && grep -q '"threshold_high"' $T/out && ok || ko "model show prints the certifier's header"
+for k in mlp knn; do
+	check "train --kind $k" $LC train $DB -o $T/c-$k.lcm --kind $k --me $ME --label y --runs 297047-297050,297178
+	check "certify with $k" $LC certify $DB $T/c-$k.lcm --runs $R10 -o $T/cert-$k
+	$LC train $DB -o $T/c-$k-2.lcm --kind $k --me $ME --label y --runs 297047-297050,297178 > /dev/null
+	$LC certify $DB $T/c-$k-2.lcm --runs $R10 -o $T/cert-$k-2 > /dev/null
+	diff -r $T/cert-$k $T/cert-$k-2 > /dev/null && ok || ko "$k retrained with the same seed certifies the same"
+	$LC model show $T/c-$k.lcm | grep -v -e created -e seconds > $T/h1
+	$LC model show $T/c-$k-2.lcm | grep -v -e created -e seconds > $T/h2
+	cmp -s $T/h1 $T/h2 && ok || ko "$k retrained with the same seed: same header"
+done
+printf 'run,lumi,verdict,who\n297056,14,good,alice\n297056,17,bad,alice\n297170,3,0,bob\n' > $T/verdicts.csv
+check "labels: verdicts" $LC labels $DB $T/verdicts.csv --source expert
+grep -q "2 good and 1 bad verdicts\|1 good and 2 bad verdicts" $T/out && ok || ko "verdict counts"
+[ "$(sqlite3 $DB "SELECT good FROM label JOIN label_source ON id = source_id WHERE name = 'expert' AND run = 297056 AND ls = 17")" = 0 ] && ok || ko "bad verdict stored as bad"
+before=$(sqlite3 $DB .dump | md5sum)
+printf 'run,lumi,verdict\n297056,14,good\n999999,5,bad\n' > $T/v-missing.csv
+expect_fail "verdict for an LS not in the store" 1 "run 999999 LS 5 is not in the store" $LC labels $DB $T/v-missing.csv --source expert
+printf 'run,lumi,verdict\n297056,14,maybe\n' > $T/v-bad.csv
+expect_fail "unknown verdict" 1 "v-bad.csv:2:" $LC labels $DB $T/v-bad.csv --source expert
+printf 'run,lumi,verdict\n297056,14,good\n297056,14,bad\n' > $T/v-both.csv
+expect_fail "both verdicts for one LS" 1 "both a good and a bad verdict" $LC labels $DB $T/v-both.csv --source expert
+[ "$(sqlite3 $DB .dump | md5sum)" = "$before" ] && ok || ko "failed verdict imports leave the store unchanged"
+$LC labels $DB --source y2 --or y,expert > /dev/null
+check "train --from (warm start)" $LC train $DB -o $T/c2.lcm --from $T/c-mlp.lcm --label y2 --runs 297047-297056,297178
+$LC model show $T/c2.lcm | grep -q '"updates": 1' && ok || ko "continued model counts its update"
+expect_fail "certify with an autoencoder model" 1 "not a classifier" $LC certify $DB $T/ae.lcm -o $T/c5
 
 # bad inputs
 $LC labels $DB $T/y-good.json --source onlygood > /dev/null

@@ -14,6 +14,7 @@
 
 struct lc_clf {
 	int kind, d;
+	int k; /* knn: neighbours averaged per class */
 	/* knn: the remembered rows */
 	float *x;
 	int *y;
@@ -44,10 +45,12 @@ void lc_clf_opts_default(lc_clf_opts *o, int kind)
 {
 	memset(o, 0, sizeof *o);
 	o->kind = kind;
+	o->k = 1;
 	o->trees = 64;
 	o->depth = 4;
 	o->eta = 0.3;
 	o->hist = 1;
+	o->max_bin = 256;
 	o->hidden = "32:relu";
 	o->epochs = 60;
 	o->batch = 64;
@@ -107,37 +110,58 @@ static int knn_set(lc_clf *c, const float *x, const int *y, size_t n, lc_error *
 	return LC_OK;
 }
 
-/* p = d_bad / (d_good + d_bad) from the nearest good and nearest bad remembered rows; leaves out row skip, and every
- * row of group skip_group when group is not NULL. */
-static double knn_p(const lc_clf *c, const float *q, size_t skip, const int64_t *group, int64_t skip_group)
+/* Keeps the k smallest values of best (ascending, k <= 16) when v is smaller than the largest. */
+static void keep_smallest(double *best, int k, double v)
 {
-	double bg = DBL_MAX, bb = DBL_MAX;
+	if (v >= best[k - 1])
+		return;
+	int i = k - 1;
+	while (i > 0 && best[i - 1] > v) {
+		best[i] = best[i - 1];
+		i--;
+	}
+	best[i] = v;
+}
+
+/* Mean of the square roots of the k smallest squared distances (fewer when fewer rows); DBL_MAX when none. */
+static double mean_dist(const double *best, int k)
+{
+	double s = 0;
+	int m = 0;
+	for (int i = 0; i < k && best[i] < DBL_MAX; i++, m++)
+		s += sqrt(best[i]);
+	return m ? s / m : DBL_MAX;
+}
+
+/* p = d_bad / (d_good + d_bad), d the mean distance to the k nearest remembered good (bad) rows; leaves out row skip,
+ * and every row of group skip_group when group is not NULL. */
+static double knn_p(const lc_clf *c, int k, const float *q, size_t skip, const int64_t *group, int64_t skip_group)
+{
+	double bg[16], bb[16];
+	for (int i = 0; i < k; i++)
+		bg[i] = bb[i] = DBL_MAX;
 	for (size_t j = 0; j < c->n; j++) {
 		if (j == skip || (group && group[j] == skip_group))
 			continue;
 		const float *r = c->x + j * (size_t)c->d;
 		float s[8] = {0}, t = 0;
-		int k = 0;
-		for (; k + 8 <= c->d; k += 8)
-			for (int u = 0; u < 8; u++) {
-				float e = q[k + u] - r[k + u];
-				s[u] += e * e;
+		int u = 0;
+		for (; u + 8 <= c->d; u += 8)
+			for (int v = 0; v < 8; v++) {
+				float e = q[u + v] - r[u + v];
+				s[v] += e * e;
 			}
-		for (; k < c->d; k++)
-			t += (q[k] - r[k]) * (q[k] - r[k]);
+		for (; u < c->d; u++)
+			t += (q[u] - r[u]) * (q[u] - r[u]);
 		double dd = t + ((s[0] + s[4]) + (s[1] + s[5])) + ((s[2] + s[6]) + (s[3] + s[7]));
-		if (c->y[j]) {
-			if (dd < bg)
-				bg = dd;
-		} else if (dd < bb)
-			bb = dd;
+		keep_smallest(c->y[j] ? bg : bb, k, dd);
 	}
-	double g = sqrt(bg), b = sqrt(bb);
-	if (bg == DBL_MAX && bb == DBL_MAX)
+	double g = mean_dist(bg, k), b = mean_dist(bb, k);
+	if (g == DBL_MAX && b == DBL_MAX)
 		return 0.5;
-	if (bg == DBL_MAX)
+	if (g == DBL_MAX)
 		return 0.0;
-	if (bb == DBL_MAX)
+	if (b == DBL_MAX)
 		return 1.0;
 	if (g + b == 0.0)
 		return 0.5;
@@ -341,7 +365,8 @@ static int xgb_boost(lc_clf *c, const lc_clf_opts *o, const float *x, const int 
 	if (rc)
 		return rc;
 	if (!c->bst) {
-		char depth[16], eta[32], seed[32], nthread[16];
+		char depth[16], eta[32], seed[32], nthread[16], maxbin[16];
+		snprintf(maxbin, sizeof maxbin, "%d", o->max_bin > 1 ? o->max_bin : 256);
 		snprintf(depth, sizeof depth, "%d", o->depth);
 		snprintf(eta, sizeof eta, "%.17g", o->eta);
 		snprintf(seed, sizeof seed, "%llu", (unsigned long long)(o->seed & 0x7fffffff));
@@ -350,6 +375,7 @@ static int xgb_boost(lc_clf *c, const lc_clf_opts *o, const float *x, const int 
 		    XGBoosterSetParam(c->bst, "max_depth", depth) || XGBoosterSetParam(c->bst, "eta", eta) ||
 		    XGBoosterSetParam(c->bst, "seed", seed) || XGBoosterSetParam(c->bst, "nthread", nthread) ||
 		    XGBoosterSetParam(c->bst, "tree_method", o->hist ? "hist" : "exact") ||
+		    XGBoosterSetParam(c->bst, "max_bin", maxbin) ||
 		    XGBoosterSetParam(c->bst, "verbosity", "0")) {
 			XGDMatrixFree(dm);
 			return xgb_err(err, "booster");
@@ -376,11 +402,14 @@ int lc_clf_fit(const lc_clf_opts *o, const float *x, const int *y, const double 
 		return rc;
 	if (d < 1)
 		return lc_error_set(err, LC_ERR_INVALID, "classifier: width %d", d);
+	if (o->kind == LC_CLF_KNN && (o->k < 1 || o->k > 16))
+		return lc_error_set(err, LC_ERR_INVALID, "knn: %d neighbours, expected 1 to 16", o->k);
 	lc_clf *c = calloc(1, sizeof *c);
 	if (!c)
 		return lc_error_set(err, LC_ERR_NOMEM, "classifier: out of memory");
 	c->kind = o->kind;
 	c->d = d;
+	c->k = o->k;
 	if (o->kind == LC_CLF_KNN)
 		rc = knn_set(c, x, y, n, err);
 	else if (o->kind == LC_CLF_MLP)
@@ -416,7 +445,7 @@ int lc_clf_predict(const lc_clf *c, const float *x, size_t n, double *p, lc_erro
 		return LC_OK;
 	if (c->kind == LC_CLF_KNN) {
 		for (size_t i = 0; i < n; i++)
-			p[i] = knn_p(c, x + i * (size_t)c->d, (size_t)-1, NULL, 0);
+			p[i] = knn_p(c, c->k, x + i * (size_t)c->d, (size_t)-1, NULL, 0);
 		return LC_OK;
 	}
 	if (c->kind == LC_CLF_MLP) {
@@ -465,9 +494,11 @@ int lc_clf_cv(const lc_clf_opts *o, const float *x, const int *y, const double *
 	if (group && n_groups(group, n) < 2)
 		group = NULL;
 	if (o->kind == LC_CLF_KNN) {
-		lc_clf c = {.kind = LC_CLF_KNN, .d = d, .x = (float *)x, .y = (int *)y, .n = n};
+		if (o->k < 1 || o->k > 16)
+			return lc_error_set(err, LC_ERR_INVALID, "knn: %d neighbours, expected 1 to 16", o->k);
+		lc_clf c = {.kind = LC_CLF_KNN, .d = d, .k = o->k, .x = (float *)x, .y = (int *)y, .n = n};
 		for (size_t i = 0; i < n; i++)
-			p[i] = knn_p(&c, x + i * (size_t)d, i, group, group ? group[i] : 0);
+			p[i] = knn_p(&c, c.k, x + i * (size_t)d, i, group, group ? group[i] : 0);
 		return LC_OK;
 	}
 	/* stratified folds: each class shuffled with the seed and dealt round-robin */
@@ -568,7 +599,7 @@ done:
 /* ---------------------------------------------------------------- serialisation (little-endian) */
 
 /* Layout: "LCCLF1\n\0", u32 kind, u32 d, then per kind
- *   knn: u64 n, n bytes labels, n*d float32 rows
+ *   knn: u32 k, u64 n, n bytes labels, n*d float32 rows
  *   mlp: d float32 mean, d float32 spread, u32 layers, per layer u32 width and u32 activation, float32 params
  *   xgb: u64 length, XGBoost's UBJSON model */
 typedef struct wbuf {
@@ -620,6 +651,31 @@ static void wb_floats(wbuf *b, const float *f, size_t n)
 
 static const char clf_magic[8] = "LCCLF1\n";
 
+/* A dense network: u32 n_in, u32 layers, per layer u32 width and u32 activation, float32 parameters. */
+static void wb_net(wbuf *b, const lc_net *net)
+{
+	wb_u32(b, (uint32_t)net->n_in);
+	wb_u32(b, (uint32_t)net->n_layers);
+	for (int l = 0; l < net->n_layers; l++) {
+		wb_u32(b, (uint32_t)net->n_out[l]);
+		wb_u32(b, (uint32_t)net->act[l]);
+	}
+	wb_floats(b, net->params, net->n_params);
+}
+
+int lc_net_save_mem(const lc_net *net, unsigned char **buf, size_t *n, lc_error *err)
+{
+	wbuf b = {0};
+	wb_net(&b, net);
+	if (b.oom) {
+		free(b.p);
+		return lc_error_set(err, LC_ERR_NOMEM, "network: out of memory while saving");
+	}
+	*buf = b.p;
+	*n = b.n;
+	return LC_OK;
+}
+
 int lc_clf_save_mem(const lc_clf *c, unsigned char **buf, size_t *n, lc_error *err)
 {
 	wbuf b = {0};
@@ -627,6 +683,7 @@ int lc_clf_save_mem(const lc_clf *c, unsigned char **buf, size_t *n, lc_error *e
 	wb_u32(&b, (uint32_t)c->kind);
 	wb_u32(&b, (uint32_t)c->d);
 	if (c->kind == LC_CLF_KNN) {
+		wb_u32(&b, (uint32_t)c->k);
 		wb_u64(&b, c->n);
 		for (size_t i = 0; i < c->n; i++) {
 			unsigned char v = (unsigned char)c->y[i];
@@ -705,6 +762,36 @@ static int rb_floats(rbuf *b, float *f, size_t n)
 	return 1;
 }
 
+int lc_net_load_mem(const unsigned char *buf, size_t n, size_t *used, lc_net **out, lc_error *err)
+{
+	*out = NULL;
+	rbuf b = {buf, n, 0};
+	uint32_t nin, L;
+	int n_out[64], act[64];
+	if (!rb_u32(&b, &nin) || !rb_u32(&b, &L) || nin < 1 || nin > (1u << 24) || L < 1 || L > 64)
+		return lc_error_set(err, LC_ERR_PARSE, "network: bad width or layer count at byte 0");
+	uint64_t np = 0, in = nin;
+	for (uint32_t l = 0; l < L; l++) {
+		uint32_t w, a;
+		if (!rb_u32(&b, &w) || !rb_u32(&b, &a) || w < 1 || w > (1u << 24) || a > LC_ACT_LEAKY_RELU)
+			return lc_error_set(err, LC_ERR_PARSE, "network: layer %u bad at byte %zu", l, b.at);
+		n_out[l] = (int)w;
+		act[l] = (int)a;
+		np += (in + 1) * (uint64_t)w;
+		in = w;
+	}
+	if (np > (b.n - b.at) / 4)
+		return lc_error_set(err, LC_ERR_PARSE, "network: %llu parameters, the data ends at byte %zu",
+				    (unsigned long long)np, b.n);
+	lc_net *net = lc_net_new((int)nin, (int)L, n_out, act);
+	if (!net)
+		return lc_error_set(err, LC_ERR_NOMEM, "network: out of memory");
+	rb_floats(&b, net->params, net->n_params);
+	*used = b.at;
+	*out = net;
+	return LC_OK;
+}
+
 int lc_clf_load_mem(const unsigned char *buf, size_t n, lc_clf **out, lc_error *err)
 {
 	*out = NULL;
@@ -723,6 +810,13 @@ int lc_clf_load_mem(const unsigned char *buf, size_t n, lc_clf **out, lc_error *
 	int rc = LC_OK;
 	if (kind == LC_CLF_KNN) {
 		uint64_t m;
+		uint32_t k;
+		if (!rb_u32(&b, &k) || k < 1 || k > 16) {
+			rc = lc_error_set(err, LC_ERR_PARSE, "classifier: knn neighbours missing or outside 1..16 at byte %zu",
+					  b.at);
+			goto fail;
+		}
+		c->k = (int)k;
 		if (!rb_u64(&b, &m) || m > (b.n - b.at) || m * (uint64_t)d > (b.n - b.at) / 4) {
 			rc = lc_error_set(err, LC_ERR_PARSE, "classifier: knn row count at byte %zu exceeds the data", b.at);
 			goto fail;
@@ -747,6 +841,10 @@ int lc_clf_load_mem(const unsigned char *buf, size_t n, lc_clf **out, lc_error *
 	} else if (kind == LC_CLF_MLP) {
 		uint32_t L;
 		int n_out[17], act[17];
+		if ((uint64_t)d * 8 > b.n - b.at) {
+			rc = lc_error_set(err, LC_ERR_PARSE, "classifier: mlp standardisation of width %u exceeds the data", d);
+			goto fail;
+		}
 		c->mu = malloc(d * sizeof *c->mu);
 		c->sd = malloc(d * sizeof *c->sd);
 		if (!c->mu || !c->sd) {
@@ -765,6 +863,17 @@ int lc_clf_load_mem(const unsigned char *buf, size_t n, lc_clf **out, lc_error *
 			}
 			n_out[l] = (int)wdt;
 			act[l] = (int)a;
+		}
+		/* the parameters must be in the buffer before anything is allocated for them */
+		uint64_t np = 0, in = d;
+		for (uint32_t l = 0; l < L; l++) {
+			np += (in + 1) * (uint64_t)n_out[l];
+			in = (uint64_t)n_out[l];
+		}
+		if (np > (b.n - b.at) / 4) {
+			rc = lc_error_set(err, LC_ERR_PARSE, "classifier: mlp needs %llu parameters, the data ends at byte %zu",
+					  (unsigned long long)np, b.n);
+			goto fail;
 		}
 		if (n_out[L - 1] != 1 || !(c->net = lc_net_new((int)d, (int)L, n_out, act)) ||
 		    !rb_floats(&b, c->net->params, c->net->n_params)) {

@@ -53,5 +53,12 @@ int cmd_evaluate(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
 int cmd_model(int argc, char **argv);
 int cmd_info(int argc, char **argv);
+/* Models over several MEs (cli/multi.c). The *_multi hooks return -1 when the arguments are not theirs (then the
+ * command goes on as for one ME), else the exit code. */
+int train_is_multi(int argc, char **argv);
+int cmd_train_multi(int argc, char **argv);
+int score_multi(int argc, char **argv);
+int explain_multi(int argc, char **argv);
+int evaluate_channels(int argc, char **argv);
 
 #endif

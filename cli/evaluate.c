@@ -119,6 +119,9 @@ static int read_scores(const char *path, srow **out, size_t *n, int *has_flag, l
 
 int cmd_evaluate(int argc, char **argv)
 {
+	int multi_rc = evaluate_channels(argc, argv); /* --channels: cli/multi.c */
+	if (multi_rc >= 0)
+		return multi_rc;
 	if (wants_help(argc, argv)) {
 		fputs(help, stdout);
 		return 0;

@@ -52,6 +52,9 @@ static int by_err_desc(const void *a, const void *b)
 
 int cmd_explain(int argc, char **argv)
 {
+	int multi_rc = explain_multi(argc, argv); /* a model over several MEs: cli/multi.c */
+	if (multi_rc >= 0)
+		return multi_rc;
 	if (wants_help(argc, argv)) {
 		fputs(help, stdout);
 		return 0;

@@ -65,6 +65,9 @@ static int write_set(FILE *f, void *ctx)
 
 int cmd_score(int argc, char **argv)
 {
+	int multi_rc = score_multi(argc, argv); /* a model over several MEs: cli/multi.c */
+	if (multi_rc >= 0)
+		return multi_rc;
 	if (wants_help(argc, argv)) {
 		fputs(help, stdout);
 		return 0;

@@ -34,7 +34,9 @@ static const char *help =
 	"  --seed N           seed (default 1); same seed and --threads give a bit-identical model\n"
 	"  --threads N        worker threads (default 1)\n"
 	"  --quiet            no progress\n"
-	"  --kind ae          the autoencoder (default); xgb, mlp, knn: certifiers (see above)\n";
+	"  --kind ae          the autoencoder (default); xgb, mlp, knn: certifiers (see above)\n"
+	"Several MEs at once (--me A --me B, --kind multiae|ensemble|multihead, --channel NAME=PATTERN):\n"
+	"  lumicert train --kind multihead --help, and docs/multi.md\n";
 
 typedef struct progress {
 	int tty;
@@ -63,6 +65,8 @@ int cmd_train(int argc, char **argv)
 	for (int i = 1; i < argc; i++)
 		if (!strcmp(argv[i], "--from"))
 			return cmd_train_clf(argc, argv);
+	if (train_is_multi(argc, argv)) /* several MEs, --kind multiae|ensemble|multihead, --channel: cli/multi.c */
+		return cmd_train_multi(argc, argv);
 	if (wants_help(argc, argv)) {
 		fputs(help, stdout);
 		return 0;

@@ -382,6 +382,8 @@ typedef struct lc_model {
 	double train_seconds;    /* wall time of training */
 	char created[32];        /* UTC time, ISO 8601 */
 	char tool_version[16];   /* LC_VERSION of the tool that trained it */
+	struct lc_multi *multi;  /* kinds "multiae", "ensemble", "multihead": the models over several MEs (owned;
+				  * NULL for "ae"); then me holds the first ME and net the multiae network */
 } lc_model;
 
 #define LC_MODEL_MAGIC "LUMICERT-MODEL\n"
@@ -414,6 +416,93 @@ int lc_model_score(const lc_model *m, lc_store *st, const lc_runlist *runs, int 
  * floats, malloc'd, free()). *evaluable tells whether the LS had enough entries. */
 int lc_model_explain(const lc_model *m, lc_store *st, int64_t run, int64_t ls, float **input, float **recon,
 		     float **sqerr, int *dim, int *evaluable, lc_error *err);
+
+/* ---------------------------------------------------------------- several MEs at once (docs/multi.md) */
+
+enum { LC_COMB_FUZZY_AND = 0, LC_COMB_LOGISTIC = 1, LC_COMB_MIN = 2 };
+
+/* Name of a combination ("fuzzy-and", "logistic", "min") and back (-1 if unknown). */
+const char *lc_comb_name(int comb);
+int lc_comb_parse(const char *name);
+
+/* A channel of a multi-head model: its name and the MEs it sees, as comma-separated ME names or glob patterns
+ * (fnmatch: muons_*, *PXLayer_[12]). */
+typedef struct lc_channel_spec {
+	const char *name;
+	const char *pattern;
+} lc_channel_spec;
+
+/* What to train with lc_multi_train. */
+typedef struct lc_multi_spec {
+	const char *kind;                   /* "multiae" (one autoencoder over the joined MEs), "ensemble" (one per ME,
+					     * combined by calibrated p-values) or "multihead" */
+	const char *const *mes;             /* n_mes ME names or glob patterns (multihead without channels: one channel
+					     * per ME) */
+	int n_mes;
+	const lc_channel_spec *channels;    /* multihead: n_channels channels (the MEs of mes come on top, one channel
+					     * each) */
+	int n_channels;
+	const lc_runlist *runs;             /* training runs (NULL: all) */
+	const char *good_source;            /* multiae/ensemble: train on the good LS of this source (NULL: all) */
+	const char *label_source;           /* multihead: the global good/bad label (required) */
+	lc_prep prep;                       /* preparation of every ME (rebin_y applies to 2D MEs only) */
+	const char *hidden;                 /* multiae/ensemble: as lc_train_spec; multihead: each channel's hidden
+					     * layers, e.g. "150:relu,50:relu,20:relu" (the output is one logit) */
+	int output_act;                     /* autoencoders' output activation */
+	double val_frac;                    /* held-out fraction: threshold, calibration (ensemble) */
+	double fpr;                         /* target false-alarm rate of the threshold on held-out good LS */
+	int comb;                           /* multihead: LC_COMB_* */
+	double c0, c_decay;                 /* multihead: loss mix C = c0 * c_decay^epoch in (1 - C) L + C mean L_i */
+	double l2;                          /* multihead: l2 * the largest channel's sum of squared weights */
+	int residual;                       /* multihead: 0 feeds each channel the prepared bins; 1 the residuals
+					     * x - AE(x) of a linear autoencoder per ME fitted on the good training LS; 2
+					     * their squares (an anomaly anywhere in an ME stands out the same way) */
+	lc_train_opts opts;                 /* optimiser settings */
+} lc_multi_spec;
+
+/* Defaults: kind multihead, fuzzy AND, hidden "auto" (AEs) or "32:relu" (multihead, when hidden is NULL), c0 1,
+ * c_decay 0.9, l2 1e-4, val_frac 0.2, fpr 0.01, output sigmoid, lc_prep_default, lc_train_opts_default. */
+void lc_multi_spec_default(lc_multi_spec *s);
+
+/* Trains a model of several MEs. Rows are joined on (run, LS): an LS missing from one ME or not evaluable in one is
+ * not evaluable. */
+int lc_multi_train(lc_store *st, const lc_multi_spec *spec, lc_model **out, lc_error *err);
+
+/* Parts of a model's score (ME or channel names; 0 for kind "ae"); the name is valid while m lives. */
+int lc_model_n_parts(const lc_model *m);
+const char *lc_model_part_name(const lc_model *m, int i);
+
+/* lc_model_score with the score's parts: *parts is (n, lc_model_n_parts) malloc'd (NULL when there are none), NaN
+ * for not-evaluable LS. multiae: each ME's share of the mean squared error (they sum to score); ensemble: -log10 of
+ * each ME's p-value against held-out good LS, score = -log10 of the Simes combination (Benjamini-Hochberg across MEs);
+ * multihead: 1 - f_i per channel, score = 1 - F. Higher is more anomalous everywhere. */
+int lc_model_score_parts(const lc_model *m, lc_store *st, const lc_runlist *runs, int threads, lc_score_row **rows,
+			 size_t *n, double **parts, lc_error *err);
+
+/* Explanation of one LS by a model of several MEs: the parts' scores, the part to look at first (the largest part
+ * score) and the inputs of its MEs ranked by contribution. */
+typedef struct lc_explanation {
+	int evaluable;          /* 0: missing or not evaluable in one ME (then nothing below is filled) */
+	double score, threshold;
+	int n_parts;
+	double *part_score;     /* n_parts */
+	int part;               /* the part named first */
+	int n;                  /* inputs of that part */
+	int *me;                /* n: index of the input's ME in lc_model_multi_me */
+	int *index;             /* n: index in that ME's prepared vector (layout of lc_prep_dim) */
+	float *input, *recon;   /* n prepared input and reconstruction (recon NaN for multihead) */
+	double *contrib;        /* n: squared error (autoencoders) or gradient times input (multihead) */
+	int *order;             /* n: inputs sorted by decreasing |contrib| */
+} lc_explanation;
+
+int lc_model_explain_parts(const lc_model *m, lc_store *st, int64_t run, int64_t ls, lc_explanation **out,
+			   lc_error *err);
+void lc_explanation_free(lc_explanation *e);
+/* The i-th ME of a multi model (binning) and its preparation; NULL when out of range. */
+const lc_me_info *lc_model_multi_me(const lc_model *m, int i, const lc_prep **prep);
+
+/* Kind of the model file at path, read from its header only (kind has room for n bytes). */
+int lc_model_file_kind(const char *path, char *kind, size_t n, lc_error *err);
 
 /* ---------------------------------------------------------------- supervised classifiers (grey zone) */
 

@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "internal.h"
+#include "nn/multi.h"
 
 /* Rows of prepared inputs collected from the store. */
 typedef struct rows {
@@ -345,6 +346,8 @@ static int check_me(const lc_model *m, lc_store *st, lc_me_info *me, lc_error *e
 int lc_model_score(const lc_model *m, lc_store *st, const lc_runlist *runs, int threads, lc_score_row **rows_out,
 		   size_t *n, lc_error *err)
 {
+	if (m->multi) /* kinds over several MEs: cert/multi.c */
+		return multi_model_score(m, st, runs, threads, rows_out, n, NULL, err);
 	lc_me_info me;
 	int rc = check_me(m, st, &me, err);
 	if (rc)
@@ -377,6 +380,9 @@ int lc_model_score(const lc_model *m, lc_store *st, const lc_runlist *runs, int 
 int lc_model_explain(const lc_model *m, lc_store *st, int64_t run, int64_t ls, float **input, float **recon,
 		     float **sqerr, int *dim, int *evaluable, lc_error *err)
 {
+	if (m->multi)
+		return lc_error_set(err, LC_ERR_UNSUPPORTED, "model kind '%s' spans several MEs: see lc_model_explain_parts",
+				    m->kind);
 	lc_me_info me;
 	int rc = check_me(m, st, &me, err);
 	if (rc)

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "nn/multi.h"
 
 #define MAGIC_LEN 15            /* strlen(LC_MODEL_MAGIC) */
 #define MAX_HEADER (1u << 20)   /* a header larger than 1 MiB is not one of ours */
@@ -18,6 +19,7 @@ void lc_model_free(lc_model *m)
 {
 	if (!m)
 		return;
+	lc_multi_free(m->multi);
 	lc_net_free(m->net);
 	free(m);
 }
@@ -64,6 +66,8 @@ static json_t *header_json(const lc_model *m)
 
 char *lc_model_header_json(const lc_model *m)
 {
+	if (m->multi)
+		return multi_model_header_json(m);
 	json_t *h = header_json(m);
 	if (!h)
 		return NULL;
@@ -95,6 +99,8 @@ static uint32_t get_u32(const unsigned char *p)
 
 int lc_model_save(const lc_model *m, const char *path, lc_error *err)
 {
+	if (m->multi)
+		return multi_model_save(m, path, err);
 	json_t *h = header_json(m);
 	char *hs = h ? json_dumps(h, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17)) : NULL;
 	json_decref(h);
@@ -218,6 +224,9 @@ static double num(json_t *v) { return v && !json_is_null(v) ? json_number_value(
 int lc_model_load_mem(const void *data, size_t n, const char *name, lc_model **out, lc_error *err)
 {
 	const unsigned char *buf = data;
+	int multi_rc = multi_model_load_mem(data, n, name, out, err); /* kinds over several MEs: nn/multifile.c */
+	if (multi_rc != 1)
+		return multi_rc;
 	if (n < MAGIC_LEN + 8 || memcmp(buf, LC_MODEL_MAGIC, MAGIC_LEN) != 0)
 		return lc_error_set(err, LC_ERR_PARSE, "%s: byte 0: not a lumicert model (no magic '%s')", name,
 				    "LUMICERT-MODEL");

@@ -1151,6 +1151,9 @@ static void rep_free(rep *r)
 int lc_report_write(lc_store *st, const lc_model *m, const lc_report_opts *o, FILE *f, lc_report_stats *stats,
 		    lc_error *err)
 {
+	if (lc_model_n_parts(m) > 0) /* docs/multi.md: explain and evaluate --channels cover these for now */
+		return lc_error_set(err, LC_ERR_UNSUPPORTED, "report: the %s model spans several MEs; the report shows "
+				    "one-ME models for now (use lumicert explain and evaluate --channels)", m->kind);
 	lc_report_opts def;
 	if (!o) {
 		lc_report_opts_default(&def);

@@ -23,9 +23,14 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 	lc_model *back = NULL;
 	if (lc_model_save(m, path, &err) != LC_OK || lc_model_load(path, &back, &err) != LC_OK)
 		abort();
-	if (back->net->n_params != m->net->n_params ||
-	    memcmp(back->net->params, m->net->params, m->net->n_params * sizeof(float)) != 0)
+	if (m->net && (!back->net || back->net->n_params != m->net->n_params ||
+		       memcmp(back->net->params, m->net->params, m->net->n_params * sizeof(float)) != 0))
 		abort();
+	char *ha = lc_model_header_json(m), *hb = lc_model_header_json(back); /* models over several MEs: no net */
+	if (!ha || !hb || strcmp(ha, hb) != 0)
+		abort();
+	free(ha);
+	free(hb);
 	remove(path);
 	lc_model_free(back);
 	lc_model_free(m);

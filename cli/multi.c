@@ -1,0 +1,905 @@
+/* multi.c — the command-line side of models over several MEs (issue 6): `lumicert train` with several --me, --kind
+ * multiae|ensemble|multihead and --channel; `lumicert score` and `lumicert explain` for those kinds (score:<part>
+ * columns; the channel first, then its bins); `lumicert evaluate --channels` (ROC AUC of every channel against every
+ * per-subsystem label source, and which channel catches the anomalies of one subsystem only). */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+#define MAX_ARGS 256
+
+static const char *train_help =
+	"usage: lumicert train DB -o MODEL --kind multiae|ensemble|multihead --me NAME [--me NAME ...]\n"
+	"                      [--channel NAME=PATTERN ...] [--label SOURCE] [--good SOURCE] [options]\n\n"
+	"Models over several MEs (docs/multi.md). Each ME is prepared on its own; LS are joined on (run, LS): an LS\n"
+	"missing from one ME or not evaluable in one is not evaluable. --me takes a name or a glob ('*PXLayer_*').\n"
+	"  --kind multiae     one autoencoder over the joined MEs (the default with several --me); score:<ME> is each\n"
+	"                     ME's share of the mean squared error\n"
+	"  --kind ensemble    one autoencoder per ME; each score becomes a p-value against held-out good LS, combined\n"
+	"                     across MEs by Simes (Benjamini-Hochberg); flagged when the combined p-value < --fpr\n"
+	"  --kind multihead   one sub-network per channel trained on the global label --label SOURCE; score:<channel>\n"
+	"                     is 1 - the channel's p(good), score is 1 - the combined p(good)\n"
+	"  --channel N=P      multihead channel N: the MEs matching P (comma-separated names or globs); every --me\n"
+	"                     not in a channel is a channel of its own\n"
+	"  --comb fuzzy-and|logistic|min   combination of the channels (default fuzzy-and: exp(sum(f_i - 1)))\n"
+	"  --c0 C --c-decay G loss (1 - C) L + C mean(L_i), C = C0 * G^epoch (default 1, 0.9)\n"
+	"  --l2 X             X times the largest channel's sum of squared weights (default 1e-4)\n"
+	"  --inputs bins|residual|sqerr  multihead: channels see the prepared bins (default), or each ME's residuals\n"
+	"                     r = x - AE(x) under a linear autoencoder of the good training LS (closed form, saved in\n"
+	"                     MODEL), or r^2: an anomaly anywhere in an ME then looks alike to its channel\n"
+	"  --hidden SPEC      autoencoders: 'auto' (default) or layers; multihead: each channel's layers (default\n"
+	"                     32:relu; the seed: 150:relu,50:relu,20:relu)\n"
+	"  --runs, --good, --output, --normalize, --flow, --repr, --rebin N[,M] (M: 2D MEs only), --min-entries,\n"
+	"  --loss, --epochs, --batch, --lr, --val-frac, --fpr, --seed, --threads, --quiet: as for one ME\n";
+
+int train_is_multi(int argc, char **argv)
+{
+	int nme = 0;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "--me") || !strncmp(a, "--me=", 5))
+			nme++;
+		if (!strcmp(a, "--channel") || !strncmp(a, "--channel=", 10) || !strcmp(a, "--label") ||
+		    !strncmp(a, "--label=", 8))
+			return 1;
+		if ((!strcmp(a, "--kind") && i + 1 < argc && strcmp(argv[i + 1], "ae")) ||
+		    (!strncmp(a, "--kind=", 7) && strcmp(a + 7, "ae")))
+			return 1;
+	}
+	return nme > 1;
+}
+
+static void on_progress(void *ctx, int epoch, int epochs, double loss, double val_loss, double seconds)
+{
+	(void)val_loss;
+	if (!*(int *)ctx)
+		return;
+	fprintf(stderr, "\repoch %d/%d  loss %.4g  %.1fs   ", epoch, epochs, loss, seconds);
+	if (epoch == epochs)
+		fputc('\n', stderr);
+}
+
+int cmd_train_multi(int argc, char **argv)
+{
+	if (wants_help(argc, argv)) {
+		fputs(train_help, stdout);
+		return 0;
+	}
+	const char *db = NULL, *out = NULL, *runs = NULL, *v;
+	const char *mes[MAX_ARGS];
+	lc_channel_spec ch[MAX_ARGS];
+	char *chbuf[MAX_ARGS];
+	int nme = 0, nch = 0, quiet = 0, rcu = 0;
+	lc_multi_spec s;
+	lc_multi_spec_default(&s);
+	s.kind = NULL;
+	for (int i = 1; i < argc && !rcu; i++) {
+		if (opt_value(argc, argv, &i, "-o", &v) || opt_value(argc, argv, &i, "--output-model", &v))
+			out = v;
+		else if (opt_value(argc, argv, &i, "--me", &v)) {
+			if (nme == MAX_ARGS)
+				rcu = usage_error("train", "more than %d --me", MAX_ARGS);
+			else
+				mes[nme++] = v;
+		} else if (opt_value(argc, argv, &i, "--channel", &v)) {
+			const char *eq = strchr(v, '=');
+			if (!eq || eq == v || !eq[1])
+				rcu = usage_error("train", "--channel '%s': expected NAME=PATTERN, e.g. muons='muons_*'", v);
+			else if (nch == MAX_ARGS)
+				rcu = usage_error("train", "more than %d --channel", MAX_ARGS);
+			else {
+				chbuf[nch] = strndup(v, (size_t)(eq - v));
+				ch[nch].name = chbuf[nch];
+				ch[nch++].pattern = eq + 1;
+			}
+		} else if (opt_value(argc, argv, &i, "--kind", &v))
+			s.kind = v;
+		else if (opt_value(argc, argv, &i, "--runs", &v))
+			runs = v;
+		else if (opt_value(argc, argv, &i, "--good", &v))
+			s.good_source = v;
+		else if (opt_value(argc, argv, &i, "--label", &v))
+			s.label_source = v;
+		else if (opt_value(argc, argv, &i, "--hidden", &v))
+			s.hidden = v;
+		else if (opt_value(argc, argv, &i, "--comb", &v)) {
+			if ((s.comb = lc_comb_parse(v)) < 0)
+				rcu = usage_error("train", "--comb must be fuzzy-and, logistic or min");
+		} else if (opt_value(argc, argv, &i, "--c0", &v))
+			s.c0 = opt_double("--c0", v);
+		else if (opt_value(argc, argv, &i, "--c-decay", &v))
+			s.c_decay = opt_double("--c-decay", v);
+		else if (opt_value(argc, argv, &i, "--l2", &v))
+			s.l2 = opt_double("--l2", v);
+		else if (opt_value(argc, argv, &i, "--inputs", &v)) {
+			if (strcmp(v, "bins") && strcmp(v, "residual") && strcmp(v, "sqerr"))
+				rcu = usage_error("train", "--inputs must be bins, residual or sqerr");
+			s.residual = !strcmp(v, "residual") ? 1 : !strcmp(v, "sqerr") ? 2 : 0;
+		}
+		else if (opt_value(argc, argv, &i, "--output", &v)) {
+			if ((s.output_act = lc_act_parse(v)) < 0)
+				rcu = usage_error("train", "--output: unknown activation '%s'", v);
+		} else if (opt_value(argc, argv, &i, "--normalize", &v)) {
+			if (strcmp(v, "l1") && strcmp(v, "none"))
+				rcu = usage_error("train", "--normalize must be l1 or none");
+			s.prep.normalize = strcmp(v, "l1") ? LC_NORM_NONE : LC_NORM_L1;
+		} else if (opt_value(argc, argv, &i, "--flow", &v)) {
+			if (strcmp(v, "keep") && strcmp(v, "drop"))
+				rcu = usage_error("train", "--flow must be keep or drop");
+			s.prep.flow = !strcmp(v, "keep");
+		} else if (opt_value(argc, argv, &i, "--repr", &v)) {
+			if (!strcmp(v, "bins"))
+				s.prep.repr = LC_REPR_BINS;
+			else if (!strcmp(v, "sqrt"))
+				s.prep.repr = LC_REPR_SQRT;
+			else if (!strcmp(v, "cdf"))
+				s.prep.repr = LC_REPR_CDF;
+			else
+				rcu = usage_error("train", "--repr must be bins, sqrt or cdf");
+		} else if (opt_value(argc, argv, &i, "--rebin", &v)) {
+			const char *comma = strchr(v, ',');
+			char xs[32];
+			snprintf(xs, sizeof xs, "%.*s", comma ? (int)(comma - v) : (int)strlen(v), v);
+			s.prep.rebin_x = (int)opt_long("--rebin", xs, 1, 1000000);
+			s.prep.rebin_y = comma ? (int)opt_long("--rebin", comma + 1, 1, 1000000) : 1;
+		} else if (opt_value(argc, argv, &i, "--min-entries", &v))
+			s.prep.min_entries = opt_double("--min-entries", v);
+		else if (opt_value(argc, argv, &i, "--loss", &v)) {
+			if (!strcmp(v, "mse"))
+				s.opts.loss = LC_LOSS_MSE;
+			else if (!strncmp(v, "topk:", 5)) {
+				s.opts.loss = LC_LOSS_TOPK;
+				s.opts.topk = (int)opt_long("--loss topk:K", v + 5, 1, 100000000);
+			} else
+				rcu = usage_error("train", "--loss must be mse or topk:K");
+		} else if (opt_value(argc, argv, &i, "--epochs", &v))
+			s.opts.epochs = (int)opt_long("--epochs", v, 1, 10000000);
+		else if (opt_value(argc, argv, &i, "--batch", &v))
+			s.opts.batch = (int)opt_long("--batch", v, 1, 10000000);
+		else if (opt_value(argc, argv, &i, "--lr", &v))
+			s.opts.lr = opt_double("--lr", v);
+		else if (opt_value(argc, argv, &i, "--val-frac", &v))
+			s.val_frac = opt_double("--val-frac", v);
+		else if (opt_value(argc, argv, &i, "--fpr", &v))
+			s.fpr = opt_double("--fpr", v);
+		else if (opt_value(argc, argv, &i, "--seed", &v))
+			s.opts.seed = (uint64_t)opt_long("--seed", v, 0, 0x7fffffffL);
+		else if (opt_value(argc, argv, &i, "--threads", &v))
+			s.opts.threads = (int)opt_long("--threads", v, 1, 256);
+		else if (opt_flag(argv, i, "--quiet"))
+			quiet = 1;
+		else if (argv[i][0] == '-' && argv[i][1])
+			rcu = usage_error("train", "unknown option %s", argv[i]);
+		else if (!db)
+			db = argv[i];
+		else
+			rcu = usage_error("train", "unexpected argument '%s'", argv[i]);
+	}
+	if (!rcu && (!db || !out || (!nme && !nch)))
+		rcu = usage_error("train", "expected DB, -o MODEL and --me NAME (or --channel NAME=PATTERN)");
+	if (!rcu && !s.kind)
+		s.kind = nch || s.label_source ? "multihead" : "multiae";
+	if (!rcu && !(s.opts.lr > 0))
+		rcu = usage_error("train", "--lr must be positive");
+	if (rcu) {
+		for (int c = 0; c < nch; c++)
+			free(chbuf[c]);
+		return rcu;
+	}
+	s.mes = mes;
+	s.n_mes = nme;
+	s.channels = ch;
+	s.n_channels = nch;
+	lc_error err = {0};
+	lc_runlist *rl = NULL;
+	lc_store *st = NULL;
+	lc_model *m = NULL;
+	char *header = NULL;
+	int64_t id = 0;
+	int tty = !quiet && isatty(2);
+	s.opts.progress = on_progress;
+	s.opts.progress_ctx = &tty;
+	int rc = runs ? lc_runlist_parse(runs, &rl, &err) : LC_OK;
+	s.runs = rl;
+	if (!rc && !file_exists(db))
+		rc = lc_error_set(&err, LC_ERR_NOTFOUND, "%s: no such store", db);
+	if (!rc)
+		rc = lc_store_open(db, 0, &st, &err);
+	if (!rc)
+		rc = lc_multi_train(st, &s, &m, &err);
+	if (!rc) {
+		snprintf(m->runs, sizeof m->runs, "%s", runs ? runs : "");
+		snprintf(m->good_source, sizeof m->good_source, "%s", s.good_source ? s.good_source : "");
+		rc = lc_model_save(m, out, &err);
+	}
+	if (!rc && !(header = lc_model_header_json(m)))
+		rc = lc_error_set(&err, LC_ERR_NOMEM, "out of memory");
+	if (!rc && !(rc = lc_store_begin(st, &err))) {
+		rc = lc_store_put_model(st, out, header, &id, &err);
+		if (!rc)
+			rc = lc_store_commit(st, &err);
+		else
+			lc_store_rollback(st);
+	}
+	if (!rc) {
+		int np = lc_model_n_parts(m);
+		printf("trained %s (%s) on %lld LS (%lld held out, %lld not evaluable) in %.2fs, %d parts:", out, m->kind,
+		       (long long)m->n_train, (long long)m->n_val, (long long)m->n_not_evaluable, m->train_seconds, np);
+		for (int p = 0; p < np; p++)
+			printf(" %s", lc_model_part_name(m, p));
+		printf("; train loss %.4g, validation loss %.4g, threshold %.4g (fpr %g)\n", m->train_loss, m->val_loss,
+		       m->threshold, m->fpr);
+	}
+	for (int c = 0; c < nch; c++)
+		free(chbuf[c]);
+	free(header);
+	lc_model_free(m);
+	lc_store_close(st);
+	lc_runlist_free(rl);
+	return rc ? fail("train", &err) : 0;
+}
+
+/* ---------------------------------------------------------------- score */
+
+/* The k-th positional argument (0-based) of argv, skipping the values of the options in valopts. */
+static const char *positional(int argc, char **argv, int k, const char *const *valopts)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (a[0] == '-' && a[1]) {
+			for (const char *const *o = valopts; *o; o++)
+				if (!strcmp(a, *o)) {
+					i++;
+					break;
+				}
+			continue;
+		}
+		if (k-- == 0)
+			return a;
+	}
+	return NULL;
+}
+
+/* 1 if the model file at path is of a kind over several MEs (unreadable files: 0, the command reports them). */
+static int is_multi_model(const char *path)
+{
+	char kind[32];
+	if (!path || lc_model_file_kind(path, kind, sizeof kind, NULL))
+		return 0;
+	return !strcmp(kind, "multiae") || !strcmp(kind, "ensemble") || !strcmp(kind, "multihead");
+}
+
+static int write_atomic(const char *path, int (*fn)(FILE *, void *), void *ctx, lc_error *err)
+{
+	char tmp[4096];
+	snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+	FILE *f = fopen(tmp, "w");
+	if (!f)
+		return lc_error_set(err, LC_ERR_IO, "%s: cannot write: %s", tmp, strerror(errno));
+	int bad = fn(f, ctx) != 0;
+	bad |= fclose(f) != 0;
+	if (bad || rename(tmp, path) != 0) {
+		remove(tmp);
+		return lc_error_set(err, LC_ERR_IO, "%s: write failed", path);
+	}
+	return LC_OK;
+}
+
+typedef struct pscores {
+	const lc_model *m;
+	const lc_score_row *rows;
+	const double *parts;
+	size_t n;
+	int np;
+	double threshold;
+} pscores;
+
+static int write_parts_csv(FILE *f, void *ctx)
+{
+	pscores *s = ctx;
+	fprintf(f, "run,lumi,score,flagged,entries");
+	for (int p = 0; p < s->np; p++)
+		fprintf(f, ",score:%s", lc_model_part_name(s->m, p));
+	fputc('\n', f);
+	for (size_t i = 0; i < s->n; i++) {
+		const lc_score_row *r = &s->rows[i];
+		if (r->evaluable)
+			fprintf(f, "%lld,%lld,%.9g,%d,%.17g", (long long)r->run, (long long)r->ls, r->score,
+				r->score > s->threshold, r->count);
+		else
+			fprintf(f, "%lld,%lld,,,%.17g", (long long)r->run, (long long)r->ls, r->count);
+		for (int p = 0; p < s->np; p++) {
+			if (r->evaluable)
+				fprintf(f, ",%.9g", s->parts[i * (size_t)s->np + p]);
+			else
+				fputc(',', f);
+		}
+		fputc('\n', f);
+	}
+	return ferror(f);
+}
+
+static int write_set(FILE *f, void *ctx) { return lc_lsset_write_json(ctx, f); }
+
+int score_multi(int argc, char **argv)
+{
+	static const char *const valopts[] = {"-o", "--output", "--runs", "--flagged", "--passed", "--threshold",
+					      "--threads", NULL};
+	if (wants_help(argc, argv) || !is_multi_model(positional(argc, argv, 1, valopts)))
+		return -1;
+	const char *db = NULL, *model = NULL, *out = NULL, *runs = NULL, *flagged = NULL, *passed = NULL, *thr = NULL, *v;
+	int threads = 1;
+	for (int i = 1; i < argc; i++) {
+		if (opt_value(argc, argv, &i, "-o", &v) || opt_value(argc, argv, &i, "--output", &v))
+			out = v;
+		else if (opt_value(argc, argv, &i, "--runs", &v))
+			runs = v;
+		else if (opt_value(argc, argv, &i, "--flagged", &v))
+			flagged = v;
+		else if (opt_value(argc, argv, &i, "--passed", &v))
+			passed = v;
+		else if (opt_value(argc, argv, &i, "--threshold", &v))
+			thr = v;
+		else if (opt_value(argc, argv, &i, "--threads", &v))
+			threads = (int)opt_long("--threads", v, 1, 256);
+		else if (argv[i][0] == '-' && argv[i][1])
+			return usage_error("score", "unknown option %s", argv[i]);
+		else if (!db)
+			db = argv[i];
+		else if (!model)
+			model = argv[i];
+		else
+			return usage_error("score", "unexpected argument '%s'", argv[i]);
+	}
+	if (!db || !model || !out)
+		return usage_error("score", "expected DB MODEL -o SCORES.csv");
+	lc_error err = {0};
+	lc_runlist *rl = NULL;
+	lc_model *m = NULL;
+	lc_store *st = NULL;
+	lc_score_row *rows = NULL;
+	double *parts = NULL;
+	lc_lsset *fl = lc_lsset_new(), *ok = lc_lsset_new();
+	char *header = NULL;
+	size_t n = 0, nflag = 0, nne = 0;
+	int rc = runs ? lc_runlist_parse(runs, &rl, &err) : LC_OK;
+	if (!rc)
+		rc = lc_model_load(model, &m, &err);
+	if (!rc && !file_exists(db))
+		rc = lc_error_set(&err, LC_ERR_NOTFOUND, "%s: no such store", db);
+	if (!rc)
+		rc = lc_store_open(db, 0, &st, &err);
+	if (!rc)
+		rc = lc_model_score_parts(m, st, rl, threads, &rows, &n, &parts, &err);
+	pscores sc = {m, rows, parts, n, m ? lc_model_n_parts(m) : 0, m ? m->threshold : 0};
+	if (!rc && thr)
+		sc.threshold = opt_double("--threshold", thr);
+	for (size_t i = 0; !rc && i < n; i++) {
+		int f = !rows[i].evaluable ? -1 : rows[i].score > sc.threshold;
+		nflag += f == 1;
+		nne += f == -1;
+		if (f >= 0 && lc_lsset_add(f ? fl : ok, rows[i].run, rows[i].ls))
+			rc = lc_error_set(&err, LC_ERR_NOMEM, "out of memory");
+	}
+	lc_lsset_finish(fl);
+	lc_lsset_finish(ok);
+	if (!rc)
+		rc = write_atomic(out, write_parts_csv, &sc, &err);
+	if (!rc && flagged)
+		rc = write_atomic(flagged, write_set, fl, &err);
+	if (!rc && passed)
+		rc = write_atomic(passed, write_set, ok, &err);
+	if (!rc && !(header = lc_model_header_json(m)))
+		rc = lc_error_set(&err, LC_ERR_NOMEM, "out of memory");
+	if (!rc && !(rc = lc_store_begin(st, &err))) {
+		int64_t id;
+		rc = lc_store_put_model(st, model, header, &id, &err);
+		for (size_t i = 0; !rc && i < n; i++)
+			rc = lc_store_put_score(st, id, rows[i].run, rows[i].ls, rows[i].evaluable, rows[i].score, &err);
+		if (!rc)
+			rc = lc_store_commit(st, &err);
+		else
+			lc_store_rollback(st);
+	}
+	if (!rc)
+		printf("scored %zu LS with the %s model over %d parts: %zu evaluable, %zu flagged (score > %.6g), %zu not "
+		       "evaluable -> %s\n",
+		       n, m->kind, sc.np, n - nne, nflag, sc.threshold, nne, out);
+	free(header);
+	free(rows);
+	free(parts);
+	lc_lsset_free(fl);
+	lc_lsset_free(ok);
+	lc_store_close(st);
+	lc_model_free(m);
+	lc_runlist_free(rl);
+	return rc ? fail("score", &err) : 0;
+}
+
+/* ---------------------------------------------------------------- explain */
+
+/* Prepared input i of an ME as a bin range (layout of lc_prep_dim). */
+static void bin_label(const lc_me_info *me, const lc_prep *p, int i, char *buf, size_t n)
+{
+	int bx = me->nx / p->rebin_x;
+	if (me->dim == 1) {
+		if (p->flow && i == 0) {
+			snprintf(buf, n, "underflow");
+			return;
+		}
+		int k = i - (p->flow ? 1 : 0);
+		if (k >= bx) {
+			snprintf(buf, n, "overflow");
+			return;
+		}
+		double w = (me->xmax - me->xmin) / me->nx * p->rebin_x;
+		snprintf(buf, n, "bin %d [%g, %g)", k + 1, me->xmin + k * w, me->xmin + (k + 1) * w);
+		return;
+	}
+	int by = me->ny / p->rebin_y;
+	if (i >= bx * by) {
+		snprintf(buf, n, "flow cell %d", i - bx * by);
+		return;
+	}
+	int ix = i % bx, iy = i / bx;
+	double wx = (me->xmax - me->xmin) / me->nx * p->rebin_x, wy = (me->ymax - me->ymin) / me->ny * p->rebin_y;
+	snprintf(buf, n, "bin (%d,%d) x [%g, %g) y [%g, %g)", ix + 1, iy + 1, me->xmin + ix * wx, me->xmin + (ix + 1) * wx,
+		 me->ymin + iy * wy, me->ymin + (iy + 1) * wy);
+}
+
+/* JSON string body with quotes and backslashes escaped. */
+static void json_str(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			putchar('\\');
+		if ((unsigned char)*s < 0x20)
+			printf("\\u%04x", *s);
+		else
+			putchar(*s);
+	}
+	putchar('"');
+}
+
+int explain_multi(int argc, char **argv)
+{
+	static const char *const valopts[] = {"--top", NULL};
+	if (wants_help(argc, argv) || !is_multi_model(positional(argc, argv, 1, valopts)))
+		return -1;
+	const char *db = NULL, *model = NULL, *which = NULL, *v;
+	int top = 10, json = 0;
+	for (int i = 1; i < argc; i++) {
+		if (opt_value(argc, argv, &i, "--top", &v))
+			top = (int)opt_long("--top", v, 1, 100000000);
+		else if (opt_flag(argv, i, "--json"))
+			json = 1;
+		else if (argv[i][0] == '-' && argv[i][1])
+			return usage_error("explain", "unknown option %s", argv[i]);
+		else if (!db)
+			db = argv[i];
+		else if (!model)
+			model = argv[i];
+		else if (!which)
+			which = argv[i];
+		else
+			return usage_error("explain", "unexpected argument '%s'", argv[i]);
+	}
+	long long run, ls;
+	char tail;
+	if (!db || !model || !which)
+		return usage_error("explain", "expected DB MODEL RUN:LS");
+	if (sscanf(which, "%lld:%lld%c", &run, &ls, &tail) != 2 || run <= 0 || ls <= 0)
+		return usage_error("explain", "expected RUN:LS such as 297056:17, got '%s'", which);
+	lc_error err = {0};
+	lc_model *m = NULL;
+	lc_store *st = NULL;
+	lc_explanation *e = NULL;
+	int rc = lc_model_load(model, &m, &err);
+	if (!rc && !file_exists(db))
+		rc = lc_error_set(&err, LC_ERR_NOTFOUND, "%s: no such store", db);
+	if (!rc)
+		rc = lc_store_open(db, 0, &st, &err);
+	if (!rc)
+		rc = lc_model_explain_parts(m, st, run, ls, &e, &err);
+	int head = !rc && !strcmp(m->kind, "multihead");
+	if (!rc && !e->evaluable) {
+		printf("run %lld LS %lld is not evaluable by the %s model: missing from one of its MEs or too few entries\n",
+		       run, ls, m->kind);
+	} else if (!rc) {
+		int np = e->n_parts, k = top < e->n ? top : e->n;
+		const char *what = head ? "channel" : "ME";
+		char lab[200];
+		if (json) {
+			printf("{\"run\": %lld, \"lumi\": %lld, \"kind\": ", run, ls);
+			json_str(m->kind);
+			printf(", \"score\": %.9g, \"threshold\": %.9g, \"flagged\": %s, \"parts\": {", e->score, e->threshold,
+			       e->score > e->threshold ? "true" : "false");
+			for (int p = 0; p < np; p++) {
+				printf("%s", p ? ", " : "");
+				json_str(lc_model_part_name(m, p));
+				printf(": %.9g", e->part_score[p]);
+			}
+			printf("}, \"%s\": ", what);
+			json_str(lc_model_part_name(m, e->part));
+			printf(", \"bins\": [");
+			for (int q = 0; q < k; q++) {
+				int i = e->order[q];
+				const lc_prep *pp;
+				const lc_me_info *me = lc_model_multi_me(m, e->me[i], &pp);
+				bin_label(me, pp, e->index[i], lab, sizeof lab);
+				printf("%s{\"me\": ", q ? ", " : "");
+				json_str(me->name);
+				printf(", \"index\": %d, \"bin\": ", e->index[i]);
+				json_str(lab);
+				printf(", \"input\": %.9g", e->input[i]);
+				if (!head)
+					printf(", \"reconstruction\": %.9g", e->recon[i]);
+				printf(", \"%s\": %.9g}", head ? "saliency" : "sqerr", e->contrib[i]);
+			}
+			printf("]}\n");
+		} else {
+			printf("run %lld LS %lld, %s model: score %.6g, threshold %.6g: %s\n", run, ls, m->kind, e->score,
+			       e->threshold, e->score > e->threshold ? "FLAGGED" : "passes");
+			printf("%s scores (higher = more anomalous):", what);
+			for (int p = 0; p < np; p++)
+				printf(" %s %.4g%s", lc_model_part_name(m, p), e->part_score[p], p == e->part ? " <-" : "");
+			printf("\nthe anomaly is most visible in %s '%s'; its inputs %s:\n", what, lc_model_part_name(m, e->part),
+			       head ? "that push it towards bad most (gradient times standardised input, most negative first)"
+				    : "reconstructed worst");
+			printf("%-32s %-36s %12s %12s %12s\n", "ME", "bin", "input", head ? "-" : "reco",
+			       head ? "saliency" : "sq.error");
+			for (int q = 0; q < k; q++) {
+				int i = e->order[q];
+				const lc_prep *pp;
+				const lc_me_info *me = lc_model_multi_me(m, e->me[i], &pp);
+				bin_label(me, pp, e->index[i], lab, sizeof lab);
+				printf("%-32.32s %-36s %12.6g %12.6g %12.6g\n", me->name, lab, e->input[i], head ? NAN : e->recon[i],
+				       e->contrib[i]);
+			}
+		}
+	}
+	lc_explanation_free(e);
+	lc_store_close(st);
+	lc_model_free(m);
+	return rc ? fail("explain", &err) : 0;
+}
+
+/* ---------------------------------------------------------------- evaluate --channels */
+
+/* A scores CSV with score:<part> columns: rows and part scores (NaN when empty). */
+typedef struct ptable {
+	size_t n;
+	int np;
+	char **name;     /* np part names */
+	int64_t *run, *ls;
+	double *score;   /* n */
+	double *part;    /* (n, np) */
+} ptable;
+
+static void ptable_free(ptable *t)
+{
+	for (int p = 0; p < t->np; p++)
+		free(t->name[p]);
+	free(t->name);
+	free(t->run);
+	free(t->ls);
+	free(t->score);
+	free(t->part);
+	memset(t, 0, sizeof *t);
+}
+
+static int read_ptable(const char *path, ptable *t, lc_error *err)
+{
+	memset(t, 0, sizeof *t);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return lc_error_set(err, LC_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+	size_t cap = 0, llen = 0;
+	char *line = NULL;
+	ssize_t got = getline(&line, &llen, f);
+	int rc = LC_OK, ncol = 0, crun = -1, cls = -1, cscore = -1, colpart[1024];
+	long lineno = 1;
+	if (got <= 0) {
+		rc = lc_error_set(err, LC_ERR_PARSE, "%s:1: empty file (expected a header run,lumi,score,score:<part>...)", path);
+		goto done;
+	}
+	line[strcspn(line, "\r\n")] = 0;
+	t->name = calloc(1024, sizeof *t->name);
+	if (!t->name) {
+		rc = lc_error_set(err, LC_ERR_NOMEM, "out of memory");
+		goto done;
+	}
+	for (char *p = strtok(line, ","); p && ncol < 1024; p = strtok(NULL, ","), ncol++) {
+		colpart[ncol] = -1;
+		if (!strcmp(p, "run"))
+			crun = ncol;
+		else if (!strcmp(p, "lumi") || !strcmp(p, "ls"))
+			cls = ncol;
+		else if (!strcmp(p, "score"))
+			cscore = ncol;
+		else if (!strncmp(p, "score:", 6) && p[6]) {
+			colpart[ncol] = t->np;
+			t->name[t->np++] = strdup(p + 6);
+		}
+	}
+	if (crun < 0 || cls < 0 || cscore < 0) {
+		rc = lc_error_set(err, LC_ERR_PARSE, "%s:1: header lacks run, lumi or score", path);
+		goto done;
+	}
+	if (t->np < 1) {
+		rc = lc_error_set(err, LC_ERR_PARSE,
+				  "%s:1: no score:<channel> columns: --channels needs the scores of a multi-ME model", path);
+		goto done;
+	}
+	while ((got = getline(&line, &llen, f)) > 0) {
+		lineno++;
+		line[strcspn(line, "\r\n")] = 0;
+		if (!line[0])
+			continue;
+		if (t->n == cap) {
+			cap = cap ? 2 * cap : 1024;
+			int64_t *r = realloc(t->run, cap * sizeof *r), *l = r ? realloc(t->ls, cap * sizeof *l) : NULL;
+			if (r)
+				t->run = r;
+			if (l)
+				t->ls = l;
+			double *s = l ? realloc(t->score, cap * sizeof *s) : NULL;
+			if (s)
+				t->score = s;
+			double *pp = s ? realloc(t->part, cap * (size_t)t->np * sizeof *pp) : NULL;
+			if (pp)
+				t->part = pp;
+			if (!pp) {
+				rc = lc_error_set(err, LC_ERR_NOMEM, "out of memory");
+				break;
+			}
+		}
+		int col = 0;
+		char *p = line, *e;
+		t->score[t->n] = NAN;
+		for (;; col++) {
+			char *end = strchr(p, ',');
+			if (end)
+				*end = 0;
+			if (col == crun || col == cls) {
+				long long x = strtoll(p, &e, 10);
+				if (e == p || *e || x <= 0) {
+					rc = lc_error_set(err, LC_ERR_PARSE, "%s:%ld: column %d: expected a positive integer, found '%s'",
+							  path, lineno, col + 1, p);
+					break;
+				}
+				*(col == crun ? &t->run[t->n] : &t->ls[t->n]) = x;
+			} else if ((col == cscore || (col < ncol && colpart[col] >= 0))) {
+				double x = NAN;
+				if (*p) {
+					x = strtod(p, &e);
+					if (*e || !isfinite(x)) {
+						rc = lc_error_set(err, LC_ERR_PARSE, "%s:%ld: column %d: expected a score, found '%s'",
+								  path, lineno, col + 1, p);
+						break;
+					}
+				}
+				if (col == cscore)
+					t->score[t->n] = x;
+				else
+					t->part[t->n * (size_t)t->np + colpart[col]] = x;
+			}
+			if (!end)
+				break;
+			p = end + 1;
+		}
+		if (rc)
+			break;
+		if (col + 1 != ncol) {
+			rc = lc_error_set(err, LC_ERR_PARSE, "%s:%ld: %d columns, the header has %d", path, lineno, col + 1, ncol);
+			break;
+		}
+		t->n++;
+	}
+done:
+	free(line);
+	fclose(f);
+	if (rc)
+		ptable_free(t);
+	return rc;
+}
+
+int evaluate_channels(int argc, char **argv)
+{
+	int want = 0;
+	for (int i = 1; i < argc; i++)
+		want |= !strcmp(argv[i], "--channels");
+	if (!want || wants_help(argc, argv))
+		return -1;
+	const char *csv = NULL, *db = NULL, *runs = NULL, *v;
+	char *src[64];
+	int nsrc = 0, json = 0, rcu = 0;
+	for (int i = 1; i < argc && !rcu; i++) {
+		if (opt_value(argc, argv, &i, "--labels", &v))
+			db = v;
+		else if (opt_value(argc, argv, &i, "--source", &v)) {
+			/* several --source, or one comma-separated list */
+			char *dup = strdup(v), *save = NULL;
+			for (char *p = dup ? strtok_r(dup, ",", &save) : NULL; p; p = strtok_r(NULL, ",", &save))
+				if (nsrc < 64)
+					src[nsrc++] = strdup(p);
+			free(dup);
+		} else if (opt_value(argc, argv, &i, "--runs", &v))
+			runs = v;
+		else if (opt_flag(argv, i, "--channels"))
+			continue;
+		else if (opt_flag(argv, i, "--json"))
+			json = 1;
+		else if (argv[i][0] == '-' && argv[i][1])
+			rcu = usage_error("evaluate", "unknown option %s", argv[i]);
+		else if (!csv)
+			csv = argv[i];
+		else
+			rcu = usage_error("evaluate", "unexpected argument '%s'", argv[i]);
+	}
+	if (!rcu && (!csv || !db || !nsrc))
+		rcu = usage_error("evaluate", "expected SCORES.csv --channels --labels DB --source SUBSYSTEM[,SUBSYSTEM...]");
+	if (!rcu && nsrc > 64)
+		rcu = usage_error("evaluate", "more than 64 label sources");
+	if (rcu) {
+		for (int s = 0; s < nsrc; s++)
+			free(src[s]);
+		return rcu;
+	}
+	lc_error err = {0};
+	lc_runlist *rl = NULL;
+	lc_store *st = NULL;
+	ptable t = {0};
+	lc_lsset *good[64] = {0}, *bad[64] = {0};
+	int rc = runs ? lc_runlist_parse(runs, &rl, &err) : LC_OK;
+	if (!rc)
+		rc = read_ptable(csv, &t, &err);
+	if (!rc && !file_exists(db))
+		rc = lc_error_set(&err, LC_ERR_NOTFOUND, "%s: no such store", db);
+	if (!rc)
+		rc = lc_store_open(db, 0, &st, &err);
+	for (int s = 0; !rc && s < nsrc; s++)
+		rc = lc_store_labels(st, src[s], &good[s], &bad[s], &err);
+	int P = t.np;
+	double *sc = malloc((t.n ? t.n : 1) * sizeof *sc), *auc = calloc((size_t)(P + 1) * (size_t)nsrc, sizeof *auc);
+	int *y = malloc((t.n ? t.n : 1) * sizeof *y);
+	size_t *nbad = calloc((size_t)nsrc, sizeof *nbad), *ngood = calloc((size_t)nsrc, sizeof *ngood);
+	size_t *nexc = calloc((size_t)nsrc, sizeof *nexc), *caught = calloc((size_t)nsrc * (size_t)P, sizeof *caught);
+	if (!rc && (!sc || !auc || !y || !nbad || !ngood || !nexc || !caught))
+		rc = lc_error_set(&err, LC_ERR_NOMEM, "out of memory");
+	/* AUC of each channel (and the global score, row P) against each subsystem: bad in it = positive, good = negative */
+	for (int s = 0; !rc && s < nsrc; s++)
+		for (int p = 0; !rc && p <= P; p++) {
+			size_t m = 0;
+			for (size_t i = 0; i < t.n; i++) {
+				double x = p < P ? t.part[i * (size_t)P + p] : t.score[i];
+				if (!lc_runlist_has(rl, t.run[i]) || isnan(x))
+					continue;
+				int b = lc_lsset_has(bad[s], t.run[i], t.ls[i]), g = lc_lsset_has(good[s], t.run[i], t.ls[i]);
+				if (!b && !g)
+					continue;
+				sc[m] = x;
+				y[m++] = b;
+			}
+			lc_metrics met;
+			lc_error e2 = {0};
+			auc[(size_t)p * nsrc + s] = lc_metrics_compute(sc, y, m, &met, &e2) ? NAN : met.auc;
+			if (p == 0) {
+				nbad[s] = 0;
+				for (size_t i = 0; i < m; i++)
+					nbad[s] += (size_t)y[i];
+				ngood[s] = m - nbad[s];
+			}
+		}
+	/* exclusive anomalies: bad in exactly one subsystem; caught by the channel with the highest score */
+	for (size_t i = 0; !rc && i < t.n; i++) {
+		if (!lc_runlist_has(rl, t.run[i]) || isnan(t.score[i]))
+			continue;
+		int which = -1, k = 0;
+		for (int s = 0; s < nsrc; s++)
+			if (lc_lsset_has(bad[s], t.run[i], t.ls[i])) {
+				which = s;
+				k++;
+			}
+		if (k != 1)
+			continue;
+		int best = 0;
+		for (int p = 1; p < P; p++)
+			if (t.part[i * (size_t)P + p] > t.part[i * (size_t)P + best])
+				best = p;
+		nexc[which]++;
+		caught[(size_t)which * P + best]++;
+	}
+	if (!rc && json) {
+		printf("{\"channels\": [");
+		for (int p = 0; p < P; p++) {
+			printf("%s", p ? ", " : "");
+			json_str(t.name[p]);
+		}
+		printf("], \"subsystems\": [");
+		for (int s = 0; s < nsrc; s++) {
+			printf("%s", s ? ", " : "");
+			json_str(src[s]);
+		}
+		printf("], \"auc\": [");
+		for (int p = 0; p <= P; p++) {
+			printf("%s[", p ? ", " : "");
+			for (int s = 0; s < nsrc; s++) {
+				double a = auc[(size_t)p * nsrc + s];
+				if (isnan(a))
+					printf("%snull", s ? ", " : "");
+				else
+					printf("%s%.6f", s ? ", " : "", a);
+			}
+			printf("]");
+		}
+		printf("], \"exclusive\": [");
+		for (int s = 0; s < nsrc; s++) {
+			printf("%s{\"n\": %zu, \"caught\": [", s ? ", " : "", nexc[s]);
+			for (int p = 0; p < P; p++)
+				printf("%s%.6f", p ? ", " : "", nexc[s] ? (double)caught[(size_t)s * P + p] / (double)nexc[s] : 0.0);
+			printf("]}");
+		}
+		printf("]}\n");
+	} else if (!rc) {
+		printf("ROC AUC of each channel score (rows; last row: the global score) against each subsystem's labels\n");
+		printf("%-24s", "");
+		for (int s = 0; s < nsrc; s++)
+			printf(" %14.14s", src[s]);
+		printf("\n%-24s", "(bad / good LS)");
+		for (int s = 0; s < nsrc; s++) {
+			char b[32];
+			snprintf(b, sizeof b, "%zu/%zu", nbad[s], ngood[s]);
+			printf(" %14s", b);
+		}
+		printf("\n");
+		for (int p = 0; p <= P; p++) {
+			printf("%-24.24s", p < P ? t.name[p] : "(global score)");
+			for (int s = 0; s < nsrc; s++) {
+				double a = auc[(size_t)p * nsrc + s];
+				if (isnan(a))
+					printf(" %14s", "n/a");
+				else
+					printf(" %14.4f", a);
+			}
+			printf("\n");
+		}
+		printf("\nexclusive anomalies (bad in one subsystem only): share whose highest channel score is each channel\n");
+		printf("%-24s %8s", "subsystem", "n");
+		for (int p = 0; p < P; p++)
+			printf(" %12.12s", t.name[p]);
+		printf("\n");
+		for (int s = 0; s < nsrc; s++) {
+			printf("%-24.24s %8zu", src[s], nexc[s]);
+			for (int p = 0; p < P; p++) {
+				if (nexc[s])
+					printf(" %12.4f", (double)caught[(size_t)s * P + p] / (double)nexc[s]);
+				else
+					printf(" %12s", "n/a");
+			}
+			printf("\n");
+		}
+	}
+	free(sc);
+	free(auc);
+	free(y);
+	free(nbad);
+	free(ngood);
+	free(nexc);
+	free(caught);
+	for (int s = 0; s < nsrc; s++) {
+		lc_lsset_free(good[s]);
+		lc_lsset_free(bad[s]);
+		free(src[s]);
+	}
+	ptable_free(&t);
+	lc_store_close(st);
+	lc_runlist_free(rl);
+	return rc ? fail("evaluate", &err) : 0;
+}

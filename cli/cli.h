@@ -32,5 +32,6 @@ int cmd_evaluate(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
 int cmd_model(int argc, char **argv);
 int cmd_info(int argc, char **argv);
+int cmd_root(int argc, char **argv);
 
 #endif

@@ -17,6 +17,7 @@ static const struct {
 	{"explain", cmd_explain, "the bins that contribute most to one LS's score"},
 	{"model", cmd_model, "show a model file (model show MODEL)"},
 	{"info", cmd_info, "what a store holds: MEs, runs, LS, label sources, models"},
+	{"root", cmd_root, "look into ROOT files: keys, trees, branch data, histograms (root ls|dump|hist)"},
 };
 
 static void usage(FILE *f)

@@ -8,16 +8,18 @@
 #include <string.h>
 
 #include "cli.h"
+#include "lumicert_root.h"
 
 static const char *help =
-	"usage: lumicert import DB FILE... [--label-columns COL,...] [--format auto|csv|dials]\n\n"
+	"usage: lumicert import DB FILE... [--label-columns COL,...] [--format auto|csv|dials|root]\n\n"
 	"Imports per-lumisection histograms into the store DB (created if absent):\n"
 	"  ML4DQM CSV, wide (bin_0..bin_N columns) or long (histo as a quoted list), 1D or 2D;\n"
 	"  DIALS JSON records (run_number, ls_number, me, x_min, x_max, x_bin, entries, data; 2D with y_*).\n"
 	"All cells are stored, under/overflow included (docs/store.md). Re-importing an LS replaces it.\n"
 	"All files go in one transaction: on any error nothing is imported and the exit code is 1.\n\n"
 	"  --label-columns COL,...  turn these CSV columns into label sources of the same name (1 good, 0 bad)\n"
-	"  --format F               auto (default: .json is DIALS, else CSV), csv or dials\n";
+	"  ROOT files with one TH1/TH2 key per LS named run<R>_ls<L>_<ME> (docs/root.md).\n"
+	"  --format F               auto (default: .json is DIALS, .root is ROOT, else CSV), csv, dials or root\n";
 
 typedef struct import_ctx {
 	lc_store *st;
@@ -72,6 +74,12 @@ static int read_file(const import_src *src, int i, lc_hist_fn fn, void *ctx, lc_
 		return lc_error_set(err, LC_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
 	int rc;
 	int dials = !strcmp(src->format, "dials") || (!strcmp(src->format, "auto") && ends_with(path, ".json"));
+	if (!strcmp(src->format, "root") || (!strcmp(src->format, "auto") && ends_with(path, ".root"))) {
+		fclose(f);
+		if (src->ncol)
+			return lc_error_set(err, LC_ERR_INVALID, "%s: --label-columns applies to CSV files only", path);
+		return lc_root_read_ls_hists(path, fn, ctx, NULL, err);
+	}
 	if (dials && src->ncol)
 		rc = lc_error_set(err, LC_ERR_INVALID, "%s: --label-columns applies to CSV files only", path);
 	else if (dials)
@@ -338,8 +346,8 @@ int cmd_import(int argc, char **argv)
 	}
 	if (!db || !nfiles)
 		return usage_error("import", "expected DB and at least one FILE");
-	if (strcmp(format, "auto") && strcmp(format, "csv") && strcmp(format, "dials"))
-		return usage_error("import", "--format must be auto, csv or dials");
+	if (strcmp(format, "auto") && strcmp(format, "csv") && strcmp(format, "dials") && strcmp(format, "root"))
+		return usage_error("import", "--format must be auto, csv, dials or root");
 
 	/* label column names, split on commas */
 	char *cols = labelcols ? strdup(labelcols) : NULL;

@@ -283,7 +283,7 @@ void rt_key_parse(rbuf *b, rkey *k)
 	k->classname = rb_tstring(b);
 	k->name = rb_tstring(b);
 	k->title = rb_tstring(b);
-	if (!b->rc && (k->nbytes < k->keylen || k->keylen < 0 || k->objlen < 0))
+	if (!b->rc && ((k->nbytes && k->nbytes < k->keylen) || k->keylen < 0 || k->objlen < 0))
 		rb_fail(b, LC_ERR_PARSE, "key '%s': inconsistent sizes (fNbytes %d, fKeylen %d, fObjlen %d)",
 			k->name, k->nbytes, k->keylen, k->objlen);
 	if (b->rc)

@@ -588,7 +588,7 @@ static void interpret(rcol *c)
 			/* the whole object in this branch */
 			const char *k = br->el_class;
 			lc_root_type vt;
-			if (k && (!strcmp(k, "string") || !strcmp(k, "std::string"))) {
+			if (k && (!strcmp(k, "string") || !strcmp(k, "std::string") || !strcmp(k, "TString"))) {
 				c->type = LC_ROOT_STRING;
 				c->kind = LC_ROOT_STR;
 			} else if ((vt = vector_type(k, &sz)) != LC_ROOT_NONE) {

@@ -28,6 +28,7 @@ typedef struct rembed {
 	uint8_t *data;        /* ndata data bytes */
 	size_t ndata;
 	int32_t *off;         /* nev+1 entry offsets into data, NULL when not stored */
+	int slot;             /* index in fBaskets = basket number */
 } rembed;
 
 struct rbranch {
@@ -134,7 +135,10 @@ static void read_objarray(rbuf *b, lc_root_tree *t, rbranch *owner, int which)
 	}
 	for (int32_t i = 0; i < n && !b->rc; i++) {
 		int kind;
+		size_t nemb = owner ? owner->nemb : 0;
 		void *o = read_any(b, t, &kind);
+		if (owner && owner->nemb > nemb)
+			owner->emb[owner->nemb - 1].slot = i;
 		if (b->rc || !o || !owner)
 			continue;
 		int r = LC_OK;
@@ -336,7 +340,7 @@ static void parse_embedded(rbuf *b, rbranch *owner, size_t objend)
 		owner->emb = e;
 		owner->capemb = c;
 	}
-	owner->emb[owner->nemb++] = (rembed){nev, data, ndata, off};
+	owner->emb[owner->nemb++] = (rembed){nev, data, ndata, off, -1};
 }
 
 static void *read_any(rbuf *b, lc_root_tree *t, int *kind)
@@ -706,7 +710,13 @@ static void interpret(rcol *c)
 }
 
 /* Basket spans of a branch in entry order: on-disk baskets i < fWriteBasket with a seek, holding entries
- * [fBasketEntry[i], fBasketEntry[i+1]), then the embedded baskets from fBasketEntry[fWriteBasket] on. */
+ * [fBasketEntry[i], fBasketEntry[i+1]), and the embedded baskets, whose slot in fBaskets is their basket number. */
+static int span_cmp(const void *a, const void *b)
+{
+	const rspan *x = a, *y = b;
+	return x->first < y->first ? -1 : x->first > y->first;
+}
+
 static int make_spans(rcol *c)
 {
 	rbranch *br = c->br;
@@ -723,9 +733,13 @@ static int make_spans(rcol *c)
 	}
 	int64_t next = br->write_basket < br->max_baskets ? br->bentry[br->write_basket] : br->entries;
 	for (size_t j = 0; j < br->nemb; j++) {
-		s[n++] = (rspan){next, next + br->emb[j].nev, -1, (int)j};
-		next += br->emb[j].nev;
+		int slot = br->emb[j].slot;
+		int64_t first = slot >= 0 && slot < br->max_baskets && (slot < br->write_basket || slot == 0) ?
+			br->bentry[slot] : next;
+		s[n++] = (rspan){first, first + br->emb[j].nev, -1, (int)j};
+		next = first + br->emb[j].nev;
 	}
+	qsort(s, n, sizeof *s, span_cmp);
 	c->spans = s;
 	c->nspans = n;
 	return LC_OK;

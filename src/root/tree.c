@@ -1118,7 +1118,7 @@ typedef struct obuf {
 
 static int ob_reserve(obuf *o, size_t add)
 {
-	if (o->n + add <= o->cap)
+	if (o->v && o->n + add <= o->cap)
 		return 0;
 	size_t c = o->cap ? o->cap : 4096;
 	while (c < o->n + add)
@@ -1148,6 +1148,8 @@ static int ob_off(obuf *o, int64_t x)
 /* Appends k big-endian values of size sz from src, in native order (bool normalised to 0/1). */
 static void put_values(obuf *o, const uint8_t *src, size_t k, int sz, lc_root_type ty)
 {
+	if (k == 0)
+		return;
 	uint8_t *d = o->v + o->n;
 	switch (sz) {
 	case 1:

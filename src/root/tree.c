@@ -94,6 +94,8 @@ struct lc_root_tree {
 	rcol *cols;
 	size_t ncols, capcols;
 	rbranch *cur;         /* branch being parsed, so that embedded baskets find their owner */
+	uint8_t *scratch[2];  /* decompression buffers reused from basket to basket (level 1: counter branches) */
+	size_t scratchcap[2];
 };
 
 /* ---------------------------------------------------------------- growable pointer arrays */
@@ -831,6 +833,8 @@ void lc_root_tree_close(lc_root_tree *t)
 	free(t->leaves);
 	free(t->top);
 	free(t->name);
+	free(t->scratch[0]);
+	free(t->scratch[1]);
 	free(t);
 }
 
@@ -1002,20 +1006,18 @@ typedef struct rbasket {
 	int32_t nev;
 	int32_t *off;        /* owned unless from an embedded basket */
 	int own_off;
-	uint8_t *owned;      /* decompressed payload */
 	int64_t fileoff;     /* file offset of the basket key */
 	int32_t keylen;
 } rbasket;
 
 static void basket_free(rbasket *k)
 {
-	free(k->owned);
 	if (k->own_off)
 		free(k->off);
 	memset(k, 0, sizeof *k);
 }
 
-static int load_basket(lc_root_tree *t, const rcol *c, const rspan *s, rbasket *out, lc_error *err)
+static int load_basket(lc_root_tree *t, const rcol *c, const rspan *s, int level, rbasket *out, lc_error *err)
 {
 	lc_root *f = t->f;
 	const rbranch *br = c->br;
@@ -1063,17 +1065,46 @@ static int load_basket(lc_root_tree *t, const rcol *c, const rspan *s, rbasket *
 		rt_key_free(&k);
 		return b.rc;
 	}
+	/* the payload: a view of the file when stored raw, else decompressed into the reused scratch buffer */
 	const uint8_t *p;
-	uint8_t *owned;
-	if ((rc = rt_key_payload(f, &k, &p, &owned, err))) {
+	uint8_t *owned = NULL;
+	int64_t start = seek + k.keylen, disk = (int64_t)k.nbytes - k.keylen;
+	if (disk < 0 || (uint64_t)start > f->size || (uint64_t)disk > f->size - (size_t)start) {
+		rc = rb_fail(&b, LC_ERR_PARSE, "basket of %lld bytes runs past the end of the file", (long long)disk);
 		rt_key_free(&k);
 		return rc;
+	}
+	if ((size_t)k.objlen > f->max_object) {
+		rc = rb_fail(&b, LC_ERR_UNSUPPORTED, "basket of %d bytes exceeds the limit of %zu bytes", k.objlen,
+			     f->max_object);
+		rt_key_free(&k);
+		return rc;
+	}
+	if (disk == k.objlen) {
+		p = f->data + start;
+	} else {
+		if (t->scratchcap[level] < (size_t)k.objlen) {
+			size_t cap = (size_t)k.objlen + (size_t)k.objlen / 4;
+			uint8_t *w = realloc(t->scratch[level], cap);
+			if (!w) {
+				rt_key_free(&k);
+				return lc_error_set(err, LC_ERR_NOMEM, "out of memory for a basket of %d bytes", k.objlen);
+			}
+			t->scratch[level] = w;
+			t->scratchcap[level] = cap;
+		}
+		rc = rt_unzip(f->data + start, (size_t)disk, t->scratch[level], (size_t)k.objlen, f->path, what, start, err);
+		if (rc) {
+			rt_key_free(&k);
+			return rc;
+		}
+		p = t->scratch[level];
+		owned = t->scratch[level]; /* not freed: marks a decompressed payload for messages */
 	}
 	size_t border = (size_t)(last - k.keylen);
 	out->data = p;
 	out->n = border;
 	out->nev = nev;
-	out->owned = owned;
 	out->fileoff = seek;
 	out->keylen = k.keylen;
 	if (border + 4 <= (size_t)k.objlen) {
@@ -1088,12 +1119,15 @@ static int load_basket(lc_root_tree *t, const rcol *c, const rspan *s, rbasket *
 			if (!out->off)
 				rb_fail(&b, LC_ERR_NOMEM, "out of memory");
 		}
-		for (int32_t i = 0; i < nev && !b.rc; i++) {
-			int32_t o = rb_i32(&b) - k.keylen;
-			if (o < 0 || (size_t)o > border || (i && o < out->off[i - 1]))
+		const uint8_t *q = b.p + b.pos; /* n >= nev values fit (checked above) */
+		for (int32_t i = 0; i < nev && !b.rc; i++, q += 4) {
+			int32_t o = (int32_t)((uint32_t)q[0] << 24 | (uint32_t)q[1] << 16 | (uint32_t)q[2] << 8 | q[3]) - k.keylen;
+			if (o < 0 || (size_t)o > border || (i && o < out->off[i - 1])) {
+				b.pos += (size_t)i * 4;
 				rb_fail(&b, LC_ERR_PARSE, "entry %d offset %d outside the basket data (%zu bytes)", i, o, border);
-			else
+			} else {
 				out->off[i] = o;
+			}
 		}
 		if (!b.rc)
 			out->off[nev] = (int32_t)border;
@@ -1193,18 +1227,19 @@ static int dfail(lc_root_tree *t, const rcol *c, const rbasket *k, int idx, int6
 			    (long long)entry, what);
 }
 
-static int read_col(lc_root_tree *t, size_t ci, int64_t first, int64_t last, lc_root_array *out, lc_error *err);
+static int read_col(lc_root_tree *t, size_t ci, int64_t first, int64_t last, int level, lc_root_array *out,
+		    lc_error *err);
 
 /* Offsets of a jagged basket without an offset table, rebuilt from its counter column. */
 static int rebuild_offsets(lc_root_tree *t, const rcol *c, const rspan *s, rbasket *k, lc_error *err)
 {
 	long cc = c->countleaf ? col_of_leaf(t, c->countleaf) : -1;
-	if (cc < 0 || t->cols[cc].kind != LC_ROOT_SCALAR)
+	if (cc < 0 || t->cols[cc].kind != LC_ROOT_SCALAR || t->cols[cc].why[0])
 		return lc_error_set(err, LC_ERR_UNSUPPORTED,
 				    "%s: unsupported: branch '%s' has no entry offsets and no counter branch", t->f->path,
 				    c->name);
 	lc_root_array a;
-	int rc = read_col(t, (size_t)cc, s->first, s->first + k->nev, &a, err);
+	int rc = read_col(t, (size_t)cc, s->first, s->first + k->nev, 1, &a, err);
 	if (rc)
 		return rc;
 	int32_t *off = malloc(((size_t)k->nev + 1) * sizeof *off);
@@ -1252,6 +1287,11 @@ static int decode(lc_root_tree *t, const rcol *c, const rspan *s, rbasket *k, in
 			return lc_error_set(err, LC_ERR_NOMEM, "out of memory");
 		if (!k->off && (size_t)c->stride * (size_t)k->nev > k->n)
 			return dfail(t, c, k, s->idx, s->first, err, "basket too short for its entries");
+		if (!k->off && c->leafoff == 0 && (size_t)c->stride == per * (size_t)c->itemsize) {
+			/* contiguous fixed-size entries: one conversion for the whole range */
+			put_values(o, k->data + (size_t)a * (size_t)c->stride, (size_t)(b - a) * per, c->itemsize, c->type);
+			return LC_OK;
+		}
 		for (int64_t e = a; e < b; e++) {
 			size_t st = k->off ? (size_t)k->off[e] : (size_t)e * (size_t)c->stride;
 			size_t en = k->off ? (size_t)k->off[e + 1] : st + (size_t)c->stride;
@@ -1268,6 +1308,37 @@ static int decode(lc_root_tree *t, const rcol *c, const rspan *s, rbasket *k, in
 			int rc = rebuild_offsets(t, c, s, k, err);
 			if (rc)
 				return rc;
+		}
+		if (c->kind == LC_ROOT_JAGGED && c->header == 0 && b > a) {
+			/* entries without headers are back to back: convert the whole range at once */
+			size_t st = (size_t)k->off[a], en = (size_t)k->off[b], isz = (size_t)c->itemsize;
+			if (en > k->n || st > en)
+				return dfail(t, c, k, s->idx, s->first + a, err, "entries outside the basket");
+			int sh = __builtin_ctz((unsigned)isz); /* value sizes are 1, 2, 4 or 8: shifts, not divisions */
+			int64_t base = (int64_t)(o->n >> sh);
+			if (o->noff + (size_t)(b - a) > o->capoff) {
+				size_t cap = o->capoff ? o->capoff : 1024;
+				while (cap < o->noff + (size_t)(b - a))
+					cap *= 2;
+				int64_t *w = realloc(o->off, cap * sizeof *w);
+				if (!w)
+					return lc_error_set(err, LC_ERR_NOMEM, "out of memory");
+				o->off = w;
+				o->capoff = cap;
+			}
+			int64_t *dst = o->off + o->noff;
+			for (int64_t e = a; e < b; e++) {
+				size_t rel = (size_t)k->off[e + 1] - st;
+				if ((size_t)(k->off[e + 1] - k->off[e]) & (isz - 1))
+					return dfail(t, c, k, s->idx, s->first + e, err,
+						     "entry size is not a multiple of the value size");
+				*dst++ = base + (int64_t)(rel >> sh);
+			}
+			o->noff += (size_t)(b - a);
+			if (ob_reserve(o, en - st))
+				return lc_error_set(err, LC_ERR_NOMEM, "out of memory");
+			put_values(o, k->data + st, (en - st) / isz, c->itemsize, c->type);
+			return LC_OK;
 		}
 		for (int64_t e = a; e < b; e++) {
 			size_t st = (size_t)k->off[e], en = (size_t)k->off[e + 1];
@@ -1337,7 +1408,8 @@ static int decode(lc_root_tree *t, const rcol *c, const rspan *s, rbasket *k, in
 			    c->name);
 }
 
-static int read_col(lc_root_tree *t, size_t ci, int64_t first, int64_t last, lc_root_array *out, lc_error *err)
+static int read_col(lc_root_tree *t, size_t ci, int64_t first, int64_t last, int level, lc_root_array *out,
+		    lc_error *err)
 {
 	const rcol *c = &t->cols[ci];
 	memset(out, 0, sizeof *out);
@@ -1359,6 +1431,8 @@ static int read_col(lc_root_tree *t, size_t ci, int64_t first, int64_t last, lc_
 	int rc = LC_OK;
 	if (jag && ob_off(&o, 0))
 		rc = lc_error_set(err, LC_ERR_NOMEM, "out of memory");
+	if (!jag && c->itemsize && ob_reserve(&o, (size_t)(last - first) * (size_t)c->fixed * (size_t)c->itemsize))
+		rc = lc_error_set(err, LC_ERR_NOMEM, "out of memory");
 	int64_t done = first;
 	for (size_t i = 0; i < c->nspans && !rc && done < last; i++) {
 		const rspan *s = &c->spans[i];
@@ -1370,14 +1444,17 @@ static int read_col(lc_root_tree *t, size_t ci, int64_t first, int64_t last, lc_
 			break;
 		}
 		rbasket k;
-		if ((rc = load_basket(t, c, s, &k, err)))
+		if ((rc = load_basket(t, c, s, level, &k, err)))
 			break;
 		int64_t a = done - s->first, b = (last < s->last ? last : s->last) - s->first;
 		if (b > k.nev) {
 			rc = lc_error_set(err, LC_ERR_PARSE, "%s: branch '%s': basket %d holds %d entries, %lld expected",
 					  t->f->path, c->name, s->idx, k.nev, (long long)b);
 		} else {
-			rc = decode(t, c, s, &k, a, b, &o, err);
+			if (jag && c->kind != LC_ROOT_STR && ob_reserve(&o, k.n))
+				rc = lc_error_set(err, LC_ERR_NOMEM, "out of memory");
+			if (!rc)
+				rc = decode(t, c, s, &k, a, b, &o, err);
 			done = s->first + b;
 		}
 		basket_free(&k);
@@ -1409,7 +1486,7 @@ int lc_root_branch_read(lc_root_tree *t, size_t i, int64_t first, int64_t last, 
 {
 	if (i >= t->ncols)
 		return lc_error_set(err, LC_ERR_INVALID, "tree '%s' has no column %zu", t->name, i);
-	return read_col(t, i, first, last, out, err);
+	return read_col(t, i, first, last, 0, out, err);
 }
 
 void lc_root_array_free(lc_root_array *a)
@@ -1429,7 +1506,7 @@ int lc_root_branch_hist(lc_root_tree *t, size_t i, int64_t entry, lc_root_hist *
 	if (c->kind != LC_ROOT_OBJ || c->why[0])
 		return lc_error_set(err, LC_ERR_INVALID, "%s: branch '%s' does not hold histograms", t->f->path, c->name);
 	lc_root_array a;
-	int rc = read_col(t, i, entry, entry + 1, &a, err);
+	int rc = read_col(t, i, entry, entry + 1, 0, &a, err);
 	if (rc)
 		return rc;
 	if (a.nentries != 1) {

@@ -1419,7 +1419,7 @@ static int read_col(lc_root_tree *t, size_t ci, int64_t first, int64_t last, int
 		return lc_error_set(err, LC_ERR_UNSUPPORTED,
 				    "%s: tree '%s': unsupported: branch %s has no data of its own (read its sub-branches)",
 				    t->f->path, t->name, c->name);
-	int64_t n = c->br->entries < t->entries ? c->br->entries : t->entries;
+	int64_t n = c->br->entries; /* a branch may hold more entries than its tree says (uproot reads them too) */
 	if (first < 0)
 		first = 0;
 	if (last > n)

@@ -121,6 +121,34 @@ check_branch("uproot-mc10events.root", "Events", "Muon.pt", [[28.070749282836914
              [48.91011428833008, 13.135376930236816, 6.445862770080566]], single=True, rng="0:4")
 check_branch("uproot-stl_containers.root", "tree", "string", ["one", "two", "three", "four", "five"])
 
+# Double32_t / Float16_t: ranges from leaf titles and from the streamer info (element titles)
+check_branch("uproot-double32-float16.root", "tree", "double32_32",
+             [-1.9999999994342215, -1.4999999998277052, -1.0000000002211891, -0.50000000061467276, -0.10000000329688152],
+             rng="0:5")
+check_branch("uproot-double32-float16.root", "tree", "double32_3", [-2.71, -1.1212499999999999], rng="0:2")
+check_branch("uproot-double32-float16.root", "tree", "float16_16", [-1.9999885559082031, -1.5000133514404297],
+             single=True, rng="0:2")
+got, e = dump("uproot-issue187.root", "fTreeV0", "fMultiplicity")
+ok(got is not None and len(got) == 12230 and all(x == -1 for x in got), f"issue187 fMultiplicity all -1: {e}")
+got, e = dump("uproot-issue187.root", "fTreeV0", "V0s.fEtaPos")
+ok(got is not None and got[-3] == [-0.390625, 0.046875], f"issue187 V0s.fEtaPos[-3]: {e}")
+got, e = dump("uproot-issue232.root", "fTreeV0", "V0Hyper.fNsigmaHe3Pos")
+ok(got is not None and got[-1] == [19.38658905029297, 999.0], f"issue232 V0Hyper.fNsigmaHe3Pos[-1]: {e}")
+got, e = dump("uproot-issue232.root", "fTreeV0", "V0Hyper.fDcaPos2PrimaryVertex")
+ok(got is not None and got[-1] == [0.256, 0.256], f"issue232 V0Hyper.fDcaPos2PrimaryVertex[-1]: {e}")
+# split Event (go-hep small-evnt-tree-fullsplit golden dump): std::string and std::vector members
+check_branch("uproot-small-evnt-tree-fullsplit.root", "tree", "StdStr", ["std-%03d" % i for i in range(100)])
+check_branch("uproot-small-evnt-tree-fullsplit.root", "tree", "StlVecI32", [[i] * (i % 10) for i in range(100)])
+check_branch("uproot-small-evnt-tree-fullsplit.root", "tree", "SliceF64", [[float(i)] * (i % 10) for i in range(100)])
+check_branch("uproot-small-evnt-tree-fullsplit.root", "tree", "ArrayI16[10]", [[i] * 10 for i in range(100)])
+check_branch("uproot-small-evnt-tree-fullsplit.root", "tree", "P3.Px", [i - 1 for i in range(100)])
+check_branch("uproot-small-evnt-tree-fullsplit.root", "tree", "Beg", ["beg-%03d" % i for i in range(100)])
+# STL collection members (fType 41, the CMS AOD layout) and their master count
+got, e = dump("uproot-issue-1221.root", "TrkAna/trkana", "dem")
+ok(got == [1], f"issue-1221 dem count: {got or e}")
+got, e = dump("uproot-issue-1221.root", "TrkAna/trkana", "dem.status")
+ok(got is not None and len(got) == 1 and len(got[0]) == 1, f"issue-1221 dem.status one value: {got or e}")
+
 # UnROOT.jl samples
 n = 100000
 check_branch("unroot/tree_with_large_array.root", "t1", "int32_array", list(range(n)))

@@ -609,6 +609,7 @@ void lc_root_close(lc_root *f)
 			free(f->data);
 	}
 	free_keys(f->keys, f->nkeys);
+	rt_streamers_free(f);
 	free(f->path);
 	free(f);
 }

@@ -80,6 +80,21 @@ void rb_tnamed(rbuf *b, char **name, char **title);
 int rb_ref_add(rbuf *b, int64_t off, int is_class, const char *cls, void *obj);
 rref *rb_ref_find(rbuf *b, int64_t off);
 
+/* An element of a TStreamerInfo (a member or base of a class). */
+typedef struct relem {
+	char *name, *title, *typename; /* member name, comment (holds Double32_t ranges), C++ type name */
+	int type;                      /* fType code (docs/root.md) */
+	int arraylen;                  /* fArrayLength */
+} relem;
+
+/* A TStreamerInfo: a class at one version and its elements, in fID order. */
+typedef struct rclass {
+	char *name;
+	int version;
+	relem *el;
+	size_t nel;
+} rclass;
+
 /* The file. */
 struct lc_root {
 	char *path;          /* name for messages */
@@ -93,6 +108,9 @@ struct lc_root {
 	rkey *keys;          /* top directory keys */
 	size_t nkeys;
 	size_t max_object;   /* largest accepted object */
+	rclass *classes;     /* streamer infos, read on first use */
+	size_t nclasses;
+	int streamers_loaded, streamers_rc;
 };
 
 /* Reads a key header at file offset off. */
@@ -108,6 +126,13 @@ int rt_key_payload(lc_root *f, const rkey *k, const uint8_t **p, uint8_t **owned
  * fileoff is the file offset of src[0]. */
 int rt_unzip(const uint8_t *src, size_t srcn, uint8_t *dst, size_t dstn, const char *file, const char *what,
 	     int64_t fileoff, lc_error *err);
+/* Reads the StreamerInfo list once (later calls return the first result). */
+int rt_streamers(lc_root *f, lc_error *err);
+void rt_streamers_free(lc_root *f);
+/* Element id of class cls (the version's info if present, else any), or NULL. */
+const relem *rt_element(lc_root *f, const char *cls, int version, int id);
+/* Finds "[xmin,xmax(,nbits)]" in a title (expressions with pi allowed); 1 if found. */
+int rt_parse_range(const char *title, double *lo, double *hi, int *nbits);
 /* Decodes a histogram object (after its class has been determined) from b into a new lc_root_hist. */
 int rt_hist_decode(rbuf *b, const char *classname, lc_root_hist **out);
 

@@ -48,6 +48,7 @@ struct rbranch {
 	size_t nemb, capemb;
 	char *el_class, *el_parent, *el_clones; /* TBranchElement fClassName, fParentName, fClonesName */
 	int32_t el_id, el_type, el_stype;       /* TBranchElement fID, fType, fStreamerType */
+	int32_t el_version;   /* TBranchElement fClassVersion (selects the streamer info) */
 	rbranch *bcount;      /* TBranchElement fBranchCount */
 	char *obj_class;      /* TBranchObject fClassName */
 	int external;         /* baskets in another file (fFileName) */
@@ -77,6 +78,10 @@ typedef struct rcol {
 	rleaf *countleaf;     /* jagged: counter leaf */
 	const char *objclass; /* class of an OBJECT column */
 	char why[256];        /* unsupported reason, "" when readable */
+	int pack;             /* Double32_t/Float16_t on disk: 1 float32, 2 packed in [lo, hi] on nbits, 3 truncated
+	                         mantissa (3 bytes); 0 plain values */
+	double lo, hi;        /* range of pack 2 */
+	int nbits;            /* bits of packs 2 and 3 */
 	rspan *spans;         /* baskets in entry order */
 	size_t nspans;
 } rcol;
@@ -435,10 +440,7 @@ static void *read_any(rbuf *b, lc_root_tree *t, int *kind)
 				br->el_parent = rb_tstring(b);
 				br->el_clones = rb_tstring(b);
 				rb_u32(b);
-				if (v >= 10)
-					rb_i16(b);
-				else
-					rb_i32(b);
+				br->el_version = v >= 10 ? rb_i16(b) : rb_i32(b);
 				br->el_id = rb_i32(b);
 				br->el_type = rb_i32(b);
 				br->el_stype = rb_i32(b);
@@ -559,7 +561,34 @@ static lc_root_type vector_type(const char *c, int *itemsize)
 }
 
 /* Decides how column c is read. */
-static void interpret(rcol *c)
+/* Sets c up for Double32_t (d32 = 1) or Float16_t values whose range, if any, is in title; n values per item. */
+static void set_packed(rcol *c, int d32, const char *title)
+{
+	double lo = 0, hi = 0;
+	int nbits = 32;
+	int ranged = rt_parse_range(title, &lo, &hi, &nbits);
+	c->type = d32 ? LC_ROOT_F64 : LC_ROOT_F32;
+	if (ranged && !(lo == 0 && hi == 0)) {
+		c->pack = 2;
+		c->itemsize = 4;
+		c->lo = lo;
+		c->hi = hi;
+		c->nbits = nbits;
+	} else if (ranged || !d32) {
+		c->pack = 3;
+		c->itemsize = 3;
+		c->nbits = ranged ? nbits : 12;
+		if (c->nbits > 23)
+			snprintf(c->why, sizeof c->why, "unsupported: truncated float of %d mantissa bits in branch %s",
+				 c->nbits, c->br->name);
+	} else {
+		c->pack = 1;
+		c->itemsize = 4;
+	}
+}
+
+/* Decides how column c is read. */
+static void interpret(lc_root_tree *tr, rcol *c)
 {
 	rbranch *br = c->br;
 	rleaf *lf = c->leaf;
@@ -611,16 +640,51 @@ static void interpret(rcol *c)
 			}
 			return;
 		}
-		if (br->nsub > 0 && st < 0) {
+		if (br->nsub > 0 && !(st >= 1 && st < 60)) {
 			c->kind = LC_ROOT_NODE;
 			return;
 		}
-		if (st == 9 || st == 19 || st == 29 || st == 39 || st == 49 || st == 59) {
-			snprintf(c->why, sizeof c->why, "unsupported: Double32_t/Float16_t member in branch %s", br->name);
+		const relem *el = rt_element(tr->f, br->el_class, br->el_version, br->el_id);
+		int base = st > 40 && st < 60 ? st - 40 : st > 20 && st < 40 ? st - 20 : st;
+		if (base == 9 || base == 19) {
+			set_packed(c, base == 9, el ? el->title : NULL);
+			if (c->why[0])
+				return;
+			if (t == 31 || t == 41) {
+				c->kind = LC_ROOT_JAGGED;
+			} else if (st > 40) {
+				c->kind = LC_ROOT_JAGGED;
+				c->header = 1;
+			} else if (st > 20) {
+				c->kind = LC_ROOT_FIXED;
+				c->fixed = lf && lf->len > 0 ? lf->len : 1;
+				c->stride = c->itemsize * c->fixed;
+			} else {
+				c->kind = LC_ROOT_SCALAR;
+				c->stride = c->itemsize;
+			}
+			return;
+		}
+		if ((st == 300 || st == 365 || st == 500) && (t == 0 || t == 1 || t == 2) && el) {
+			const char *tn = el->typename ? el->typename : "";
+			lc_root_type vt;
+			if (!strcmp(tn, "string") || !strcmp(tn, "std::string")) {
+				c->type = LC_ROOT_STRING;
+				c->kind = LC_ROOT_STR;
+				c->header = 6;
+				return;
+			}
+			if ((vt = vector_type(tn, &sz)) != LC_ROOT_NONE) {
+				c->type = vt;
+				c->itemsize = sz;
+				c->kind = LC_ROOT_JAGGED;
+				c->header = 10;
+				return;
+			}
+			snprintf(c->why, sizeof c->why, "unsupported: member of type %s in branch %s", tn, br->name);
 			return;
 		}
 		if (t == 31 || t == 41) {
-			int base = st > 40 && st < 60 ? st - 40 : st > 20 && st < 40 ? st - 20 : st;
 			c->type = stype_type(base, &sz);
 			if (c->type == LC_ROOT_NONE) {
 				snprintf(c->why, sizeof c->why, "unsupported: member of streamer type %d in collection branch %s",
@@ -678,6 +742,18 @@ static void interpret(rcol *c)
 		c->kind = LC_ROOT_STR;
 		if (br->nleaves > 1)
 			snprintf(c->why, sizeof c->why, "unsupported: string in a leaf list in branch %s", br->name);
+		return;
+	}
+	if (!strcmp(lf->cls, "TLeafD32") || !strcmp(lf->cls, "TLeafF16")) {
+		if (br->nleaves > 1 || lf->count) {
+			snprintf(c->why, sizeof c->why, "unsupported: %s leaf in a leaf list or jagged in branch %s", lf->cls,
+				 br->name);
+			return;
+		}
+		set_packed(c, lf->cls[5] == 'D', lf->title);
+		c->fixed = lf->len > 0 ? lf->len : 1;
+		c->kind = c->fixed > 1 ? LC_ROOT_FIXED : LC_ROOT_SCALAR;
+		c->stride = c->itemsize * c->fixed;
 		return;
 	}
 	int sz;
@@ -765,7 +841,7 @@ static int add_col(lc_root_tree *t, rbranch *br, rleaf *lf, const char *name)
 	if (!c->name)
 		return LC_ERR_NOMEM;
 	t->ncols++;
-	interpret(c);
+	interpret(t, c);
 	return make_spans(c);
 }
 
@@ -1219,6 +1295,56 @@ static void put_values(obuf *o, const uint8_t *src, size_t k, int sz, lc_root_ty
 	o->n += k * (size_t)sz;
 }
 
+static uint32_t be32(const uint8_t *q)
+{
+	return (uint32_t)q[0] << 24 | (uint32_t)q[1] << 16 | (uint32_t)q[2] << 8 | q[3];
+}
+
+/* Appends k Double32_t/Float16_t values of column c from src, as float64/float32. */
+static void put_packed(obuf *o, const rcol *c, const uint8_t *src, size_t k)
+{
+	uint8_t *d = o->v + o->n;
+	double scale = (c->hi - c->lo) / ldexp(1.0, c->nbits);
+	for (size_t i = 0; i < k; i++) {
+		double x;
+		if (c->pack == 1) {
+			uint32_t u = be32(src + 4 * i);
+			float f;
+			memcpy(&f, &u, 4);
+			x = f;
+		} else if (c->pack == 2 && c->type == LC_ROOT_F32) {
+			x = (float)c->lo + (float)be32(src + 4 * i) * (float)scale; /* Float16_t: float arithmetic */
+		} else if (c->pack == 2) {
+			x = c->lo + (double)be32(src + 4 * i) * scale;
+		} else {
+			const uint8_t *q = src + 3 * i;
+			uint32_t m = (uint32_t)q[1] << 8 | q[2];
+			uint32_t bits = (uint32_t)q[0] << 23 | (m & ((1u << (c->nbits + 1)) - 1)) << (23 - c->nbits);
+			if (m & (1u << (c->nbits + 1)))
+				bits |= 0x80000000u;
+			float f;
+			memcpy(&f, &bits, 4);
+			x = f;
+		}
+		if (c->type == LC_ROOT_F32) {
+			float f = (float)x;
+			memcpy(d + 4 * i, &f, 4);
+		} else {
+			memcpy(d + 8 * i, &x, 8);
+		}
+	}
+	o->n += k * lc_root_type_size(c->type);
+}
+
+/* Appends k values of column c from src. */
+static void put(obuf *o, const rcol *c, const uint8_t *src, size_t k)
+{
+	if (c->pack)
+		put_packed(o, c, src, k);
+	else
+		put_values(o, src, k, c->itemsize, c->type);
+}
+
 static int dfail(lc_root_tree *t, const rcol *c, const rbasket *k, int idx, int64_t entry, lc_error *err,
 		 const char *what)
 {
@@ -1282,12 +1408,12 @@ static int decode(lc_root_tree *t, const rcol *c, const rspan *s, rbasket *k, in
 		  lc_error *err)
 {
 	if (c->kind == LC_ROOT_SCALAR || c->kind == LC_ROOT_FIXED) {
-		size_t per = (size_t)c->fixed;
-		if (ob_reserve(o, (size_t)(b - a) * per * (size_t)c->itemsize))
+		size_t per = (size_t)c->fixed, outsize = lc_root_type_size(c->type);
+		if (ob_reserve(o, (size_t)(b - a) * per * outsize))
 			return lc_error_set(err, LC_ERR_NOMEM, "out of memory");
 		if (!k->off && (size_t)c->stride * (size_t)k->nev > k->n)
 			return dfail(t, c, k, s->idx, s->first, err, "basket too short for its entries");
-		if (!k->off && c->leafoff == 0 && (size_t)c->stride == per * (size_t)c->itemsize) {
+		if (!k->off && !c->pack && c->leafoff == 0 && (size_t)c->stride == per * (size_t)c->itemsize) {
 			/* contiguous fixed-size entries: one conversion for the whole range */
 			put_values(o, k->data + (size_t)a * (size_t)c->stride, (size_t)(b - a) * per, c->itemsize, c->type);
 			return LC_OK;
@@ -1297,7 +1423,7 @@ static int decode(lc_root_tree *t, const rcol *c, const rspan *s, rbasket *k, in
 			size_t en = k->off ? (size_t)k->off[e + 1] : st + (size_t)c->stride;
 			if (st + (size_t)c->leafoff + per * (size_t)c->itemsize > en || en > k->n)
 				return dfail(t, c, k, s->idx, s->first + e, err, "entry shorter than its values");
-			put_values(o, k->data + st + c->leafoff, per, c->itemsize, c->type);
+			put(o, c, k->data + st + c->leafoff, per);
 		}
 		return LC_OK;
 	}
@@ -1309,7 +1435,7 @@ static int decode(lc_root_tree *t, const rcol *c, const rspan *s, rbasket *k, in
 			if (rc)
 				return rc;
 		}
-		if (c->kind == LC_ROOT_JAGGED && c->header == 0 && b > a) {
+		if (c->kind == LC_ROOT_JAGGED && c->header == 0 && !c->pack && b > a) {
 			/* entries without headers are back to back: convert the whole range at once */
 			size_t st = (size_t)k->off[a], en = (size_t)k->off[b], isz = (size_t)c->itemsize;
 			if (en > k->n || st > en)
@@ -1363,11 +1489,11 @@ static int decode(lc_root_tree *t, const rcol *c, const rspan *s, rbasket *k, in
 					if (cnt != nv)
 						return dfail(t, c, k, s->idx, s->first + e, err, "vector size disagrees with the entry size");
 				}
-				if (ob_reserve(o, len))
+				if (ob_reserve(o, nv * lc_root_type_size(c->type)))
 					return lc_error_set(err, LC_ERR_NOMEM, "out of memory");
-				put_values(o, k->data + st + (en > st ? (size_t)c->header : 0), nv, c->itemsize, c->type);
+				put(o, c, k->data + st + (en > st ? (size_t)c->header : 0), nv);
 			}
-			if (ob_off(o, (int64_t)(o->n / (c->kind == LC_ROOT_OBJ ? 1 : (size_t)c->itemsize))))
+			if (ob_off(o, (int64_t)(o->n / (c->kind == LC_ROOT_OBJ ? 1 : lc_root_type_size(c->type)))))
 				return lc_error_set(err, LC_ERR_NOMEM, "out of memory");
 		}
 		return LC_OK;
@@ -1383,6 +1509,11 @@ static int decode(lc_root_tree *t, const rcol *c, const rspan *s, rbasket *k, in
 			if (k->off && e < a)
 				continue;
 			size_t n = 0, h = 0;
+			if (en > st && c->header) {
+				if (en - st < (size_t)c->header + 1)
+					return dfail(t, c, k, s->idx, s->first + e, err, "entry shorter than its header");
+				st += (size_t)c->header;
+			}
 			if (en > st) {
 				n = k->data[st];
 				h = 1;
@@ -1431,7 +1562,8 @@ static int read_col(lc_root_tree *t, size_t ci, int64_t first, int64_t last, int
 	int rc = LC_OK;
 	if (jag && ob_off(&o, 0))
 		rc = lc_error_set(err, LC_ERR_NOMEM, "out of memory");
-	if (!jag && c->itemsize && ob_reserve(&o, (size_t)(last - first) * (size_t)c->fixed * (size_t)c->itemsize))
+	if (!jag && c->itemsize &&
+	    ob_reserve(&o, (size_t)(last - first) * (size_t)c->fixed * lc_root_type_size(c->type)))
 		rc = lc_error_set(err, LC_ERR_NOMEM, "out of memory");
 	int64_t done = first;
 	for (size_t i = 0; i < c->nspans && !rc && done < last; i++) {

@@ -76,10 +76,13 @@ typedef struct lc_root_hist {
 int lc_root_hist_read(lc_root *f, const char *keypath, lc_root_hist **out, lc_error *err);
 void lc_root_hist_free(lc_root_hist *h);
 
-/* Reads every TH1/TH2 key of the top directory named run<R>_ls<L>_<ME> (one histogram per LS, as the dqmio-2023C
- * examples), in key order, and hands each to fn as an lc_hist (metype 3 TH1F, 4 TH1S, 5 TH1D, 6 TH2F, 7 TH2S, 8 TH2D,
- * 12 TH1I, 13 TH2I; has_flow 1). Variable-bin histograms are LC_ERR_UNSUPPORTED. *nread counts them (may be NULL). */
-int lc_root_read_ls_hists(const char *path, lc_hist_fn fn, void *ctx, long *nread, lc_error *err);
+/* Reads the per-LS histograms of a ROOT file and hands each to fn as an lc_hist (has_flow 1; metype 3 TH1F, 4 TH1S,
+ * 5 TH1D, 6 TH2F, 7 TH2S, 8 TH2D, 12 TH1I, 13 TH2I): a DQMIO file (lc_root_read_dqmio, per-LS MEs only), or else every
+ * TH1/TH2 key of the top directory named run<R>_ls<L>_<ME> (the dqmio-2023C examples), in key order. pattern
+ * (fnmatch glob on the ME name; NULL: all) selects MEs. Variable-bin histograms are LC_ERR_UNSUPPORTED. *nread counts
+ * the histograms handed over (may be NULL). */
+int lc_root_read_ls_hists(const char *path, const char *pattern, lc_hist_fn fn, void *ctx, long *nread,
+			  lc_error *err);
 
 /* ---------------------------------------------------------------- trees */
 
@@ -150,6 +153,23 @@ void lc_root_array_free(lc_root_array *a);
 
 /* Reads the histogram held by entry of an object column (TBranchObject or TBranchElement of a TH1/TH2/TProfile). */
 int lc_root_branch_hist(lc_root_tree *t, size_t i, int64_t entry, lc_root_hist **out, lc_error *err);
+/* Same from an array already read from object column i: entry e of a (0 = a->first); no basket is read again. */
+int lc_root_array_hist(lc_root_tree *t, size_t i, const lc_root_array *a, int64_t e, lc_root_hist **out,
+		       lc_error *err);
+/* Name of the tree (its key name). */
+const char *lc_root_tree_name(const lc_root_tree *t);
+
+/* ---------------------------------------------------------------- DQMIO */
+
+/* 1 if the file has a top-level TTree "Indices" (the CMS DQMIO layout). */
+int lc_root_is_dqmio(lc_root *f);
+/* Reads the per-LS histograms of a DQMIO file: for each Indices row (Run, Lumi, Type, FirstIndex, LastIndex; last
+ * inclusive) of a histogram type (3-8 TH1F/S/D, TH2F/S/D; 12, 13 TH1I, TH2I), the entries of that type's tree whose
+ * FullName matches pattern (fnmatch glob; NULL: all) are read (FullName first, then only the Value entries needed)
+ * and handed to fn with me = FullName, metype = Type. Rows of lumi 0 (per-run MEs) are skipped unless run_level;
+ * Type 1000 (nothing stored) is skipped; other types (numbers, strings, TH3F, profiles) are counted in *nskipped. */
+int lc_root_read_dqmio(lc_root *f, const char *pattern, int run_level, lc_hist_fn fn, void *ctx, long *nread,
+		       long *nskipped, lc_error *err);
 
 #ifdef __cplusplus
 }

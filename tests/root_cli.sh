@@ -77,6 +77,12 @@ if command -v sqlite3 > /dev/null; then
 	before=$(sqlite3 $T/r.db .dump | md5sum)
 	expect_fail "import truncated ROOT" 1 "cut.root" $LC import $T/r.db $Q/*charge_PXLayer_1.root "$T/cut.root"
 	[ "$(sqlite3 $T/r.db .dump | md5sum)" = "$before" ] && ok || ko "failed ROOT import leaves the store unchanged"
+	check "import --me" $LC import $T/m.db $Q/*.root --me '*_zphi_*'
+	[ "$(sqlite3 $T/m.db 'SELECT count(*) FROM hist')" = 5 ] && ok || ko "--me keeps only the matching ME"
+	expect_fail "--me on CSV" 1 "--me applies to ROOT files only" $LC import $T/m2.db tests/data/dqmio-2023C/*PXLayer_1.converted.csv --me x
+	expect_fail "DQMIO without Value objects" 1 "Indices entry 1 (run 1, lumi 1, type 3): DQMIO tree TH1Fs has no branch Value" \
+		$LC import $T/d.db tests/data/root/dqmio-indices-only.root
+	[ ! -e $T/d.db ] && ok || ko "a failed import into a new store leaves no store"
 fi
 echo "root_cli.sh: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

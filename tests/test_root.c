@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "lumicert_root.h"
+#include "root/rootint.h"
 #include "t.h"
 
 #define D "../shared/data/root/"
@@ -415,7 +416,7 @@ static void test_ls_import(void)
 		hlist *r = calloc(1, sizeof *r), *c = calloc(1, sizeof *c);
 		lc_error e = {0};
 		long nread = 0;
-		CHECK(lc_root_read_ls_hists(rp, collect, r, &nread, &e) == LC_OK);
+		CHECK(lc_root_read_ls_hists(rp, NULL, collect, r, &nread, &e) == LC_OK);
 		CHECK(nread == counts[k] && r->n == counts[k]);
 		FILE *f = fopen(cp, "r");
 		CHECK(f != NULL);
@@ -450,6 +451,67 @@ static void test_ls_import(void)
 		free(r);
 		free(c);
 	}
+}
+
+/* DQMIO: the ME-tree step on the CMSSW stand-in (a TTree of TH2F objects in a TBranchObject), the Indices step on a
+ * DQMIO-shaped file written by uproot (tests/data/root/make_dqmio_indices.py; no Value objects). */
+static void test_dqmio(void)
+{
+	lc_root *f;
+	lc_root_tree *t;
+	lc_error e = {0};
+	CHECK(lc_root_open(D "uproot-issue-tbranch-of-th2.root", &f, &e) == LC_OK);
+	if (!f)
+		return;
+	CHECK(!lc_root_is_dqmio(f));
+	CHECK(lc_root_tree_open(f, "g4SimHits/tree", &t, &e) == LC_OK);
+	lc_root_hist *h = NULL;
+	CHECK(lc_root_hist_read(f, "g4SimHits/h", &h, &e) == LC_OK);
+	if (t && h) {
+		hlist *c = calloc(1, sizeof *c);
+		long n = 0;
+		CHECK(rt_me_entries(t, NULL, "histogram", 0, 0, 367129, 7, 6, NULL, collect, c, &n, &e) == LC_OK);
+		CHECK(n == 1 && c->n == 1);
+		if (c->n == 1) {
+			const lc_hist *x = &c->h[0];
+			CHECK(x->run == 367129 && x->ls == 7 && x->metype == 6 && x->dim == 2 && x->nx == 100 && x->ny == 100);
+			CHECK(x->xmin == 1300 && x->xmax == 1500 && x->ymin == -5 && x->ymax == 5 && x->entries == 180896);
+			CHECK(!strcmp(c->me[0], "histogram") && x->has_flow == 1);
+			CHECK(h->ncells == 102 * 102 && !memcmp(c->cells[0], h->cells, h->ncells * sizeof(double)));
+		}
+		hlist_free(c);
+		memset(c, 0, sizeof *c);
+		n = 0;
+		CHECK(rt_me_entries(t, NULL, "histogram", 0, 0, 1, 1, 6, "hist*", collect, c, &n, &e) == LC_OK && n == 1);
+		hlist_free(c);
+		memset(c, 0, sizeof *c);
+		n = 0;
+		CHECK(rt_me_entries(t, NULL, "histogram", 0, 0, 1, 1, 6, "Pixel*", collect, c, &n, &e) == LC_OK && n == 0);
+		CHECK(rt_me_entries(t, NULL, "histogram", 0, 1, 1, 1, 6, NULL, collect, c, &n, &e) == LC_ERR_PARSE &&
+		      has(e.msg, "entries 0..1"));
+		hlist_free(c);
+		free(c);
+	}
+	lc_root_hist_free(h);
+	lc_root_tree_close(t);
+	lc_root_close(f);
+
+	CHECK(lc_root_open("tests/data/root/dqmio-indices-only.root", &f, &e) == LC_OK);
+	if (!f)
+		return;
+	CHECK(lc_root_is_dqmio(f));
+	hlist *c = calloc(1, sizeof *c);
+	long n = -1, skipped = -1;
+	CHECK(lc_root_read_dqmio(f, "C/*", 0, collect, c, &n, &skipped, &e) == LC_OK);
+	CHECK(n == 0 && skipped == 1 && c->n == 0);
+	CHECK(lc_root_read_dqmio(f, NULL, 0, collect, c, &n, &skipped, &e) == LC_ERR_PARSE);
+	CHECK(has(e.msg, "Indices entry 1 (run 1, lumi 1, type 3)") && has(e.msg, "no branch Value"));
+	CHECK(lc_root_read_dqmio(f, "A/run", 0, collect, c, &n, &skipped, &e) == LC_OK && n == 0);
+	CHECK(lc_root_read_dqmio(f, "A/run", 1, collect, c, &n, &skipped, &e) == LC_ERR_PARSE &&
+	      has(e.msg, "Indices entry 0 (run 1, lumi 0"));
+	CHECK(lc_root_read_dqmio(f, "B/*", 0, collect, c, &n, &skipped, &e) == LC_ERR_PARSE);
+	free(c);
+	lc_root_close(f);
 }
 
 /* Every file of ../shared/data/root: each column is read or refused as unsupported, nothing else fails. */
@@ -564,6 +626,7 @@ int main(void)
 	test_offsets_and_embedded();
 	test_hists();
 	test_ls_import();
+	test_dqmio();
 	test_sweep_all();
 	test_damaged();
 	T_DONE();

@@ -1,6 +1,7 @@
 /* hist.c — histograms: TH1F/D/I/S/C, TH2F/D/I/S/C and TProfile streamed objects (versioned, with byte counts) into
  * lc_root_hist: contents with under/overflow, axes with variable bins, entries and sums; the import of files holding
  * one histogram key per lumisection (run<R>_ls<L>_<ME>). */
+#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -250,18 +251,28 @@ static int metype_of(const char *cls)
 	return 0;
 }
 
-int lc_root_read_ls_hists(const char *path, lc_hist_fn fn, void *ctx, long *nread, lc_error *err)
+int lc_root_read_ls_hists(const char *path, const char *pattern, lc_hist_fn fn, void *ctx, long *nread,
+			  lc_error *err)
 {
 	lc_root *f;
 	int rc = lc_root_open(path, &f, err);
 	if (rc)
 		return rc;
 	long count = 0;
+	if (lc_root_is_dqmio(f)) {
+		rc = lc_root_read_dqmio(f, pattern, 0, fn, ctx, &count, NULL, err);
+		lc_root_close(f);
+		if (!rc && nread)
+			*nread = count;
+		return rc;
+	}
 	for (size_t i = 0; i < f->nkeys && !rc; i++) {
 		const rkey *k = &f->keys[i];
 		int64_t run, ls;
 		const char *me;
 		if (!metype_of(k->classname) || !parse_ls_name(k->name, &run, &ls, &me))
+			continue;
+		if (pattern && fnmatch(pattern, me, 0) != 0)
 			continue;
 		/* a lower cycle of a key that also has a higher one is skipped */
 		int newest = 1;

@@ -133,6 +133,11 @@ void rt_streamers_free(lc_root *f);
 const relem *rt_element(lc_root *f, const char *cls, int version, int id);
 /* Finds "[xmin,xmax(,nbits)]" in a title (expressions with pi allowed); 1 if found. */
 int rt_parse_range(const char *title, double *lo, double *hi, int *nbits);
+/* Hands the histograms of entries first..last (inclusive) of an ME tree to fn: names from string column name_branch
+ * (NULL: the value branch name), objects from value_branch; only names matching pattern (NULL: all). */
+int rt_me_entries(lc_root_tree *t, const char *name_branch, const char *value_branch, int64_t first, int64_t last,
+		  int64_t run, int64_t lumi, int metype, const char *pattern, lc_hist_fn fn, void *ctx, long *nread,
+		  lc_error *err);
 /* Decodes a histogram object (after its class has been determined) from b into a new lc_root_hist. */
 int rt_hist_decode(rbuf *b, const char *classname, lc_root_hist **out);
 

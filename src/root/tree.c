@@ -1630,43 +1630,57 @@ void lc_root_array_free(lc_root_array *a)
 	memset(a, 0, sizeof *a);
 }
 
-int lc_root_branch_hist(lc_root_tree *t, size_t i, int64_t entry, lc_root_hist **out, lc_error *err)
+int lc_root_array_hist(lc_root_tree *t, size_t i, const lc_root_array *a, int64_t e, lc_root_hist **out,
+		       lc_error *err)
 {
 	if (i >= t->ncols)
 		return lc_error_set(err, LC_ERR_INVALID, "tree '%s' has no column %zu", t->name, i);
 	const rcol *c = &t->cols[i];
-	if (c->kind != LC_ROOT_OBJ || c->why[0])
+	if (c->kind != LC_ROOT_OBJ || c->why[0] || a->type != LC_ROOT_OBJECT || !a->offsets)
 		return lc_error_set(err, LC_ERR_INVALID, "%s: branch '%s' does not hold histograms", t->f->path, c->name);
+	if (e < 0 || e >= a->nentries)
+		return lc_error_set(err, LC_ERR_INVALID, "%s: branch '%s': entry %lld not in the array", t->f->path,
+				    c->name, (long long)(a->first + e));
+	char what[512];
+	snprintf(what, sizeof what, "entry %lld of branch '%s'", (long long)(a->first + e), c->name);
+	rbuf b;
+	rb_init(&b, (const uint8_t *)a->values + a->offsets[e], (size_t)(a->offsets[e + 1] - a->offsets[e]), 0, -1,
+		t->f->path, what, err);
+	const char *cls = c->objclass;
+	char name[64];
+	if (c->leaf && c->leaf->virt) {
+		size_t n = rb_u8(&b);
+		if (rb_need(&b, n + 1)) {
+			size_t m = n < sizeof name - 1 ? n : sizeof name - 1;
+			memcpy(name, b.p + b.pos, m);
+			name[m] = 0;
+			cls = name;
+			b.pos += n + 1;
+		}
+	}
+	int rc = b.rc ? b.rc : rt_hist_decode(&b, cls, out);
+	rb_free_refs(&b);
+	return rc;
+}
+
+int lc_root_branch_hist(lc_root_tree *t, size_t i, int64_t entry, lc_root_hist **out, lc_error *err)
+{
+	if (i >= t->ncols)
+		return lc_error_set(err, LC_ERR_INVALID, "tree '%s' has no column %zu", t->name, i);
 	lc_root_array a;
 	int rc = read_col(t, i, entry, entry + 1, 0, &a, err);
 	if (rc)
 		return rc;
-	if (a.nentries != 1) {
-		lc_root_array_free(&a);
-		return lc_error_set(err, LC_ERR_INVALID, "%s: branch '%s' has no entry %lld", t->f->path, c->name,
-				    (long long)entry);
-	}
-	char what[512];
-	snprintf(what, sizeof what, "entry %lld of branch '%s'", (long long)entry, c->name);
-	rbuf b;
-	rb_init(&b, a.values, a.nvalues, 0, -1, t->f->path, what, err);
-	const char *cls = c->objclass;
-	char *name = NULL;
-	if (c->leaf && c->leaf->virt) {
-		size_t n = rb_u8(&b);
-		if (rb_need(&b, n + 1)) {
-			name = malloc(n + 1);
-			if (name) {
-				memcpy(name, b.p + b.pos, n);
-				name[n] = 0;
-				cls = name;
-			}
-			b.pos += n + 1;
-		}
-	}
-	rc = b.rc ? b.rc : rt_hist_decode(&b, cls, out);
-	rb_free_refs(&b);
-	free(name);
+	if (a.nentries != 1)
+		rc = lc_error_set(err, LC_ERR_INVALID, "%s: branch '%s' has no entry %lld", t->f->path, t->cols[i].name,
+				  (long long)entry);
+	else
+		rc = lc_root_array_hist(t, i, &a, 0, out, err);
 	lc_root_array_free(&a);
 	return rc;
+}
+
+const char *lc_root_tree_name(const lc_root_tree *t)
+{
+	return t->name;
 }

@@ -24,6 +24,21 @@ int lc_root_open(const char *path, lc_root **out, lc_error *err);
 /* Same from memory: the n bytes at buf are copied; name is used in messages. */
 int lc_root_open_mem(const void *buf, size_t n, const char *name, lc_root **out, lc_error *err);
 void lc_root_close(lc_root *f);
+/* A source of bytes for the reader (local file, memory, HTTP range reads, XRootD): read fills buf with exactly n
+ * bytes at offset off (off + n <= size) or returns a negative LC_ERR_* code with a message in err; close releases
+ * ctx (may be NULL). name is used in messages. */
+typedef struct lc_byte_source {
+	void *ctx;          /* the source's state, passed to read and close */
+	int64_t size;       /* total bytes */
+	const char *name;   /* file name or URL for messages (owned by ctx; valid until close) */
+	int (*read)(void *ctx, int64_t off, void *buf, size_t n, lc_error *err);
+	void (*close)(void *ctx);
+} lc_byte_source;
+/* Opens a ROOT file read through src: only the byte ranges the reader needs are read (in blocks of 64 KiB), each
+ * once. The file takes src over: src->close runs at lc_root_close, or here on failure. */
+int lc_root_open_source(const lc_byte_source *src, lc_root **out, lc_error *err);
+/* Bytes requested from the source so far (0 for files opened with lc_root_open or lc_root_open_mem). */
+int64_t lc_root_source_bytes(const lc_root *f);
 /* Sets the largest object (uncompressed bytes) the reader accepts; 0 restores the default. */
 void lc_root_set_max_object(lc_root *f, size_t bytes);
 

@@ -252,6 +252,54 @@ rref *rb_ref_find(rbuf *b, int64_t off)
 	return NULL;
 }
 
+/* ---------------------------------------------------------------- byte sources */
+
+#define RT_BLOCK ((int64_t)1 << 16) /* bytes fetched from a byte source at a time (aligned) */
+
+int rt_fetch(lc_root *f, int64_t off, int64_t n, lc_error *err)
+{
+	if (!f->src.read || n <= 0 || off < 0 || (uint64_t)off >= f->size)
+		return LC_OK;
+	int64_t end = (uint64_t)n > f->size - (uint64_t)off ? (int64_t)f->size : off + n;
+	int64_t b0 = off / RT_BLOCK, b1 = (end - 1) / RT_BLOCK;
+	for (int64_t b = b0; b <= b1; b++) {
+		if (f->have[b])
+			continue;
+		int64_t e = b; /* one read for a run of missing blocks */
+		while (e + 1 <= b1 && !f->have[e + 1])
+			e++;
+		int64_t lo = b * RT_BLOCK, hi = (e + 1) * RT_BLOCK;
+		if (hi > (int64_t)f->size)
+			hi = (int64_t)f->size;
+		int rc = f->src.read(f->src.ctx, lo, f->data + lo, (size_t)(hi - lo), err);
+		if (rc)
+			return rc;
+		f->src_bytes += hi - lo;
+		memset(f->have + b, 1, (size_t)(e - b + 1));
+		b = e;
+	}
+	return LC_OK;
+}
+
+/* Fetches the key at off: its fixed header first, then fNbytes (or fKeylen when larger). */
+static int fetch_key(lc_root *f, int64_t off, lc_error *err)
+{
+	if (!f->src.read || off < 0 || (uint64_t)off >= f->size)
+		return LC_OK;
+	int rc = rt_fetch(f, off, 18, err);
+	if (rc || f->size - (uint64_t)off < 16)
+		return rc;
+	const uint8_t *q = f->data + off;
+	int64_t nbytes = (int32_t)((uint32_t)q[0] << 24 | (uint32_t)q[1] << 16 | (uint32_t)q[2] << 8 | q[3]);
+	int64_t keylen = (int16_t)(q[14] << 8 | q[15]);
+	return rt_fetch(f, off, nbytes > keylen ? nbytes : keylen, err);
+}
+
+int64_t lc_root_source_bytes(const lc_root *f)
+{
+	return f->src_bytes;
+}
+
 /* ---------------------------------------------------------------- keys */
 
 void rt_key_free(rkey *k)
@@ -295,6 +343,9 @@ int rt_key_read(lc_root *f, int64_t off, rkey *k, lc_error *err)
 	if (off < 0 || (uint64_t)off >= f->size)
 		return lc_error_set(err, LC_ERR_PARSE, "%s: key at file offset %lld is outside the file (%zu bytes)",
 				    f->path, (long long)off, f->size);
+	int rc = fetch_key(f, off, err);
+	if (rc)
+		return rc;
 	rbuf b;
 	rb_init(&b, f->data + off, f->size - (size_t)off, 0, off, f->path, "key header", err);
 	rt_key_parse(&b, k);
@@ -314,6 +365,9 @@ int rt_key_payload(lc_root *f, const rkey *k, const uint8_t **p, uint8_t **owned
 		return lc_error_set(err, LC_ERR_UNSUPPORTED,
 				    "%s: key '%s' (file offset %lld): object of %d bytes exceeds the limit of %zu bytes",
 				    f->path, k->name, (long long)k->seek, k->objlen, f->max_object);
+	int rc = rt_fetch(f, start, disk, err);
+	if (rc)
+		return rc;
 	if (disk == k->objlen) {
 		*p = f->data + start;
 		return LC_OK;
@@ -324,7 +378,7 @@ int rt_key_payload(lc_root *f, const rkey *k, const uint8_t **p, uint8_t **owned
 				    k->objlen);
 	char what[300];
 	snprintf(what, sizeof what, "key '%s'", k->name);
-	int rc = rt_unzip(f->data + start, (size_t)disk, buf, (size_t)k->objlen, f->path, what, start, err);
+	rc = rt_unzip(f->data + start, (size_t)disk, buf, (size_t)k->objlen, f->path, what, start, err);
 	if (rc) {
 		free(buf);
 		return rc;
@@ -341,6 +395,9 @@ static int read_dir(lc_root *f, int64_t off, const char *name, rkey **keys, size
 	if (off < 0 || (uint64_t)off >= f->size)
 		return lc_error_set(err, LC_ERR_PARSE, "%s: directory '%s' at file offset %lld is outside the file",
 				    f->path, name, (long long)off);
+	int rc = rt_fetch(f, off, 64, err);
+	if (rc)
+		return rc;
 	rbuf b;
 	rb_init(&b, f->data + off, f->size - (size_t)off, 0, off, f->path, name, err);
 	int v = rb_i16(&b);
@@ -360,6 +417,8 @@ static int read_dir(lc_root *f, int64_t off, const char *name, rkey **keys, size
 	if (seekkeys < 0 || (uint64_t)seekkeys >= f->size)
 		return lc_error_set(err, LC_ERR_PARSE, "%s: directory '%s': key list offset %lld is outside the file",
 				    f->path, name, (long long)seekkeys);
+	if ((rc = fetch_key(f, seekkeys, err)))
+		return rc;
 	rb_init(&b, f->data + seekkeys, f->size - (size_t)seekkeys, 0, seekkeys, f->path, name, err);
 	rkey self;
 	rt_key_parse(&b, &self);
@@ -504,6 +563,9 @@ int rt_find_key(lc_root *f, const char *path, rkey *k, lc_error *err)
 
 static int parse_header(lc_root *f, lc_error *err)
 {
+	int rc = rt_fetch(f, 0, 128, err);
+	if (rc)
+		return rc;
 	rbuf b;
 	rb_init(&b, f->data, f->size, 0, 0, f->path, "file header", err);
 	if (f->size < 4 || memcmp(f->data, "root", 4))
@@ -598,10 +660,41 @@ int lc_root_open_mem(const void *buf, size_t n, const char *name, lc_root **out,
 	return finish_open(f, out, err);
 }
 
+int lc_root_open_source(const lc_byte_source *src, lc_root **out, lc_error *err)
+{
+	const char *name = src->name ? src->name : "(source)";
+	lc_root *f = calloc(1, sizeof *f);
+	if (!f || !(f->path = strdup(name))) {
+		free(f);
+		if (src->close)
+			src->close(src->ctx);
+		return lc_error_set(err, LC_ERR_NOMEM, "out of memory");
+	}
+	f->src = *src;
+	if (src->size <= 0 || (uint64_t)src->size > (uint64_t)SIZE_MAX / 2) {
+		int rc = lc_error_set(err, LC_ERR_PARSE, "%s: byte 0: %s, not a ROOT file", name,
+				      src->size <= 0 ? "empty file" : "file too large");
+		lc_root_close(f);
+		return rc;
+	}
+	f->size = (size_t)src->size;
+	/* room for the whole file; calloc of a large size maps zero pages, committed only where blocks are read */
+	f->data = calloc(f->size, 1);
+	f->have = calloc((size_t)((src->size + RT_BLOCK - 1) / RT_BLOCK), 1);
+	if (!f->data || !f->have) {
+		lc_root_close(f);
+		return lc_error_set(err, LC_ERR_NOMEM, "%s: out of memory for %zu bytes", name, (size_t)src->size);
+	}
+	return finish_open(f, out, err);
+}
+
 void lc_root_close(lc_root *f)
 {
 	if (!f)
 		return;
+	if (f->src.close)
+		f->src.close(f->src.ctx);
+	free(f->have);
 	if (f->data) {
 		if (f->mapped)
 			munmap(f->data, f->size);

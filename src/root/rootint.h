@@ -101,6 +101,9 @@ struct lc_root {
 	uint8_t *data;       /* whole file (mapped or copied) */
 	size_t size;
 	int mapped;          /* 1: munmap, 0: free */
+	lc_byte_source src;  /* byte source of lc_root_open_source (src.read NULL otherwise) */
+	uint8_t *have;       /* per 64 KiB block of data: 1 once read from src */
+	int64_t src_bytes;   /* bytes read from src */
 	int32_t version;     /* fVersion (without the 1000000 of large files) */
 	int large;
 	int64_t begin, end, seekinfo;
@@ -113,6 +116,9 @@ struct lc_root {
 	int streamers_loaded, streamers_rc;
 };
 
+/* Makes bytes [off, off + n) (clamped to the file) of data valid: reads the missing blocks from the byte source;
+ * a no-op for mapped and in-memory files. */
+int rt_fetch(lc_root *f, int64_t off, int64_t n, lc_error *err);
 /* Reads a key header at file offset off. */
 int rt_key_read(lc_root *f, int64_t off, rkey *k, lc_error *err);
 /* Parses a key header from b (used for directory key lists and embedded baskets). */

@@ -4,7 +4,7 @@
 PREFIX    ?= /usr/local
 CC        ?= cc
 BUILD     ?= build
-PKGS      := sqlite3 jansson zlib liblzma liblz4 libzstd libxxhash
+PKGS      := sqlite3 jansson zlib liblzma liblz4 libzstd libxxhash libcurl
 WARN      := -std=c11 -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 OPT       ?= -O2 -g
 CFLAGS    ?=

@@ -33,5 +33,6 @@ int cmd_explain(int argc, char **argv);
 int cmd_model(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_root(int argc, char **argv);
+int cmd_extract(int argc, char **argv);
 
 #endif

@@ -18,6 +18,7 @@ static const struct {
 	{"model", cmd_model, "show a model file (model show MODEL)"},
 	{"info", cmd_info, "what a store holds: MEs, runs, LS, label sources, models"},
 	{"root", cmd_root, "look into ROOT files: keys, trees, branch data, histograms (root ls|dump|hist)"},
+	{"extract", cmd_extract, "per-LS features from ROOT event files, local or http(s):// (quantile particles, percentiles)"},
 };
 
 static void usage(FILE *f)

@@ -217,6 +217,8 @@ static int channel_event(const lc_extract_config *c, const lc_extract_channel *c
 			     *phi = cols[ch->phi].v + cols[ch->phi].off[e];
 		double px = 0, py = 0, pz = 0;
 		for (int64_t j = 0; j < M; j += ch->read_each) {
+			if (pt[j] == 0)
+				continue; /* along the beam (generator beam particles have |eta| ~ 1e10): nothing to add */
 			px += pt[j] * cos(phi[j]);
 			py += pt[j] * sin(phi[j]);
 			pz += pt[j] * sinh(eta[j]);

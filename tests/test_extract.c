@@ -108,6 +108,8 @@ static void test_config(void)
 		{"{\"per_lumisection\": [\"run\", \"lumi\", \"x_run\"], \"per_event\": {\"m\": {\"branches\": [\"a_pt\"]}}}",
 		 "per_lumisection[2]: branch 'x_run' gives feature name 'run'"},
 		{"{\"per_lumisection\": [\"run\", \"lumi\"], \"per_lumisection\": [\"run\", \"lumi\"]}", "cfg.json:1:"},
+		{"{\"per_lumisection\": [\"run\", \"lumi\"], \"per_event\": {\"m\": {\"branches\": [\"a_pt_x\"]},"
+		 " \"m_pt\": {\"branches\": [\"b_x\"]}}}", "column name 'm_pt_x_q0' arises twice"},
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		lc_error e = {0};

@@ -226,6 +226,58 @@ static int parse(json_t *root, const char *name, lc_extract_config *c, lc_error 
 	return LC_OK;
 }
 
+static int str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Channel and feature names can combine into one column name twice (channel m with feature pt_x, channel m_pt with
+ * feature x): the per-event columns and the per-LS columns (<column>_<stat>, <channel>_nonzero) must be distinct. */
+static int check_unique(const lc_extract_config *c, const char *name, lc_error *err)
+{
+	static const char *const stats[] = {"mean", "std", "p1", "p25", "p50", "p75", "p99"};
+	lc_event_table t;
+	int rc = lc_event_table_init(c, &t, err);
+	if (rc)
+		return rc;
+	size_t n = 0, cap = t.ncols * 8 + c->nchannels + 1;
+	char **all = calloc(cap, sizeof *all);
+	if (!all)
+		rc = lc_error_set(err, LC_ERR_NOMEM, "out of memory");
+	for (size_t i = 0; i < t.ncols && !rc; i++) {
+		if (!(all[n++] = strdup(t.names[i])))
+			rc = LC_ERR_NOMEM;
+		for (size_t s = 0; s < 7 && !rc && i >= 2; s++) {
+			size_t k = strlen(t.names[i]) + strlen(stats[s]) + 2;
+			if (!(all[n] = malloc(k)))
+				rc = LC_ERR_NOMEM;
+			else
+				snprintf(all[n++], k, "%s_%s", t.names[i], stats[s]);
+		}
+	}
+	for (size_t k = 0; k < c->nchannels && !rc; k++) {
+		size_t m = strlen(c->channels[k].name) + 9;
+		if (!(all[n] = malloc(m)))
+			rc = LC_ERR_NOMEM;
+		else
+			snprintf(all[n++], m, "%s_nonzero", c->channels[k].name);
+	}
+	if (rc == LC_ERR_NOMEM)
+		lc_error_set(err, rc, "out of memory");
+	if (!rc) {
+		qsort(all, n, sizeof *all, str_cmp);
+		for (size_t i = 1; i < n && !rc; i++)
+			if (!strcmp(all[i], all[i - 1]))
+				rc = lc_error_set(err, LC_ERR_PARSE, "%s: per_event: column name '%s' arises twice (rename a channel "
+						  "so that channel and feature names do not run together)", name, all[i]);
+	}
+	for (size_t i = 0; i < n; i++)
+		free(all[i]);
+	free(all);
+	lc_event_table_free(&t);
+	return rc;
+}
+
 int lc_extract_config_parse(const char *json, size_t n, const char *name, lc_extract_config **out, lc_error *err)
 {
 	json_error_t je;
@@ -235,6 +287,8 @@ int lc_extract_config_parse(const char *json, size_t n, const char *name, lc_ext
 	lc_extract_config *c = calloc(1, sizeof *c);
 	int rc = c ? parse(root, name, c, err) : lc_error_set(err, LC_ERR_NOMEM, "out of memory");
 	json_decref(root);
+	if (!rc)
+		rc = check_unique(c, name, err);
 	if (rc) {
 		lc_extract_config_free(c);
 		return rc;

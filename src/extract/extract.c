@@ -198,7 +198,8 @@ static int channel_event(const lc_extract_config *c, const lc_extract_channel *c
 	part *p = *scratch;
 	for (int64_t j = 0; j < m; j++)
 		p[j] = (part){cols[0].v[o0 + j * ch->read_each], j * ch->read_each};
-	qsort(p, (size_t)m, sizeof *p, part_cmp);
+	if (m > 1)
+		qsort(p, (size_t)m, sizeof *p, part_cmp);
 	int N = c->quantiles;
 	*out++ = (double)m;
 	for (size_t b = 0; b < ch->nbranches; b++) {

@@ -205,7 +205,8 @@ static void *worker(void *arg)
 					rc = lc_error_set(&e, LC_ERR_NOMEM, "out of memory");
 					break;
 				}
-				memcpy(r + t->nrows * t->ncols, u->rows, u->nrows * u->ncols * sizeof *r);
+				if (u->nrows)
+					memcpy(r + t->nrows * t->ncols, u->rows, u->nrows * u->ncols * sizeof *r);
 				t->rows = r;
 				t->nrows += u->nrows;
 				t->cap = t->nrows + 1;

@@ -38,7 +38,7 @@ typedef struct lc_extract_channel {
 	char **features;     /* nbranches feature names derived from the branch names (Muon_pt -> pt, ...obj.pt_ -> pt) */
 	size_t nbranches;
 	int read_each;       /* use every read_each-th particle (index 0, k, 2k, ...); 1 = all */
-	int64_t batch;       /* events read at a time (memory bound; results do not depend on it) */
+	int64_t batch;       /* events read at a time (memory bound; results do not depend on it); default 10000 */
 	int eta, phi;        /* indices of the eta and phi branches, -1 if absent (then no momentum vector) */
 } lc_extract_channel;
 
@@ -83,9 +83,20 @@ void lc_event_table_free(lc_event_table *t);
  * appends them to t (from lc_event_table_init of the same config). */
 int lc_extract_events(const lc_extract_config *c, lc_root *f, int64_t first, int64_t last, lc_event_table *t,
 		      lc_error *err);
+/* Same on a tree already open (lc_root_tree_open(f, c->tree, ...)): for callers that extract chunk by chunk. */
+int lc_extract_events_tree(const lc_extract_config *c, lc_root_tree *tree, int64_t first, int64_t last,
+			   lc_event_table *t, lc_error *err);
 /* Event files (OUTDIR/events/NAME.lcev): magic "LCEVT 1", column names, rows as little-endian float64. Written to a
  * temporary name and renamed. Reading checks the columns against want (when not NULL). */
 int lc_event_table_write(const lc_event_table *t, const char *path, lc_error *err);
+/* Streaming writer of an event file: rows are appended table by table (the tables' columns must match cols) to a
+ * temporary file, renamed to path by lc_event_writer_close(w, 1, ...) or removed by lc_event_writer_close(w, 0, ...). */
+typedef struct lc_event_writer lc_event_writer;
+int lc_event_writer_open(const char *path, const lc_event_table *cols, lc_event_writer **out, lc_error *err);
+int lc_event_writer_add(lc_event_writer *w, const lc_event_table *t, lc_error *err);
+int lc_event_writer_close(lc_event_writer *w, int commit, lc_error *err);
+/* Concatenates event files parts[0..n) (same columns) into the event file path (temporary name, then rename). */
+int lc_event_files_concat(const char *const *parts, size_t n, const char *path, lc_error *err);
 int lc_event_table_read(const char *path, const lc_event_table *want, lc_event_table *out, lc_error *err);
 
 /* ---------------------------------------------------------------- per-LS features */

@@ -66,7 +66,7 @@ static void test_config(void)
 	CHECK(!strcmp(c->channels[0].name, "muons") && !strcmp(c->channels[1].name, "pf"));
 	CHECK(!strcmp(c->channels[0].features[0], "pt") && !strcmp(c->channels[0].features[1], "phi"));
 	CHECK(c->channels[0].phi == 1 && c->channels[0].eta == 2);
-	CHECK(c->channels[0].read_each == 3 && c->channels[0].batch == 100000);
+	CHECK(c->channels[0].read_each == 3 && c->channels[0].batch == 10000);
 	CHECK(!strcmp(c->channels[1].features[1], "mass") && c->channels[1].eta == -1 && c->channels[1].batch == 10);
 	lc_event_table t;
 	CHECK(lc_event_table_init(c, &t, &err) == LC_OK);

@@ -219,7 +219,7 @@ static int parse(json_t *root, const char *name, lc_extract_config *c, lc_error 
 		}
 		int64_t re;
 		if ((rc = get_count(ch, "read_each", 1, 1 << 30, &re, name, where, err)) ||
-		    (rc = get_count(ch, "batch", 100000, (int64_t)1 << 40, &x->batch, name, where, err)))
+		    (rc = get_count(ch, "batch", 10000, (int64_t)1 << 40, &x->batch, name, where, err)))
 			return rc;
 		x->read_each = (int)re;
 	}

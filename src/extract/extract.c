@@ -79,50 +79,42 @@ int lc_event_table_init(const lc_extract_config *c, lc_event_table *t, lc_error 
 	return rc;
 }
 
-/* Values of an array as doubles (n values). */
-static double *to_double(const lc_root_array *a)
-{
-	size_t n = a->nvalues;
-	double *d = malloc((n ? n : 1) * sizeof *d);
-	if (!d)
-		return NULL;
-	const void *v = a->values;
-#define CONV(T)                                            \
-	for (size_t i = 0; i < n; i++)                     \
-		d[i] = (double)((const T *)v)[i];          \
-	break;
-	switch (a->type) {
-	case LC_ROOT_BOOL:
-	case LC_ROOT_U8: CONV(uint8_t)
-	case LC_ROOT_I8: CONV(int8_t)
-	case LC_ROOT_I16: CONV(int16_t)
-	case LC_ROOT_U16: CONV(uint16_t)
-	case LC_ROOT_I32: CONV(int32_t)
-	case LC_ROOT_U32: CONV(uint32_t)
-	case LC_ROOT_I64: CONV(int64_t)
-	case LC_ROOT_U64: CONV(uint64_t)
-	case LC_ROOT_F32: CONV(float)
-	case LC_ROOT_F64: CONV(double)
-	default:
-		free(d);
-		return NULL;
-	}
-#undef CONV
-	return d;
-}
-
-/* A branch read over a chunk: its values as doubles and where each entry's values start. */
+/* A branch read over a chunk, used in place: values of its own type, entry starts from its offsets. */
 typedef struct col {
-	double *v;          /* values */
-	int64_t *off;       /* nentries + 1 starts (owned) */
+	lc_root_array a;    /* as read (lc_root_array_free) */
+	int64_t base;       /* a.offsets[0]: offsets are relative to the first entry read */
 } col;
 
 static void col_free(col *c)
 {
-	free(c->v);
-	free(c->off);
-	c->v = NULL;
-	c->off = NULL;
+	lc_root_array_free(&c->a);
+	memset(c, 0, sizeof *c);
+}
+
+/* Index in a.values of the first value of entry e of the chunk. */
+static inline int64_t col_start(const col *c, int64_t e)
+{
+	return c->a.offsets ? c->a.offsets[e] - c->base : e * c->a.fixed;
+}
+
+/* Value i as a double (numbers only: col_read refuses other types). */
+static inline double col_val(const col *c, int64_t i)
+{
+	const void *v = c->a.values;
+	switch (c->a.type) {
+	case LC_ROOT_F32: return (double)((const float *)v)[i];
+	case LC_ROOT_F64: return ((const double *)v)[i];
+	case LC_ROOT_I32: return (double)((const int32_t *)v)[i];
+	case LC_ROOT_U32: return (double)((const uint32_t *)v)[i];
+	case LC_ROOT_BOOL:
+	case LC_ROOT_U8: return (double)((const uint8_t *)v)[i];
+	case LC_ROOT_I8: return (double)((const int8_t *)v)[i];
+	case LC_ROOT_I16: return (double)((const int16_t *)v)[i];
+	case LC_ROOT_U16: return (double)((const uint16_t *)v)[i];
+	case LC_ROOT_I64: return (double)((const int64_t *)v)[i];
+	case LC_ROOT_U64: return (double)((const uint64_t *)v)[i];
+	default: return NAN;
+	}
 }
 
 static int col_read(lc_root_tree *t, const char *branch, const char *where, int64_t a, int64_t b, col *out,
@@ -132,31 +124,21 @@ static int col_read(lc_root_tree *t, const char *branch, const char *where, int6
 	long i = lc_root_tree_find(t, branch);
 	if (i < 0)
 		return lc_error_set(err, LC_ERR_PARSE, "%s: no branch '%s' in tree '%s'", where, branch, lc_root_tree_name(t));
-	lc_root_array arr;
-	int rc = lc_root_branch_read(t, (size_t)i, a, b, &arr, err);
+	int rc = lc_root_branch_read(t, (size_t)i, a, b, &out->a, err);
 	if (rc)
 		return rc;
-	int64_t n = arr.nentries;
-	out->v = to_double(&arr);
-	out->off = malloc((size_t)(n + 1) * sizeof *out->off);
-	if (!out->v || !out->off) {
-		rc = arr.type == LC_ROOT_NONE || arr.type >= LC_ROOT_STRING
-			     ? lc_error_set(err, LC_ERR_PARSE, "%s: branch '%s' holds %s, not numbers", where, branch,
-					    lc_root_type_name(arr.type))
-			     : lc_error_set(err, LC_ERR_NOMEM, "out of memory");
-		lc_root_array_free(&arr);
+	if (out->a.type == LC_ROOT_NONE || out->a.type >= LC_ROOT_STRING)
+		rc = lc_error_set(err, LC_ERR_PARSE, "%s: branch '%s' holds %s, not numbers", where, branch,
+				  lc_root_type_name(out->a.type));
+	else if (out->a.nentries != b - a)
+		rc = lc_error_set(err, LC_ERR_PARSE, "%s: branch '%s' has %lld entries in [%lld, %lld)", where, branch,
+				  (long long)out->a.nentries, (long long)a, (long long)b);
+	if (rc) {
 		col_free(out);
 		return rc;
 	}
-	if (n != b - a)
-		rc = lc_error_set(err, LC_ERR_PARSE, "%s: branch '%s' has %lld entries in [%lld, %lld)", where, branch,
-				  (long long)n, (long long)a, (long long)b);
-	for (int64_t e = 0; e <= n; e++)
-		out->off[e] = arr.offsets ? arr.offsets[e] - arr.offsets[0] : e * arr.fixed;
-	lc_root_array_free(&arr);
-	if (rc)
-		col_free(out);
-	return rc;
+	out->base = out->a.offsets ? out->a.offsets[0] : 0;
+	return LC_OK;
 }
 
 /* A particle for sorting: its ordering value and index (ties keep index order, so the sort is stable). */
@@ -176,16 +158,24 @@ static int part_cmp(const void *pa, const void *pb)
 	return (a->i > b->i) - (a->i < b->i);
 }
 
+/* sinh(x) from one exp; for 1e-3 < |x| < 700 its relative error stays below 1e-12 */
+static inline double sinh_exp(double x)
+{
+	double e = exp(x);
+	return 0.5 * (e - 1.0 / e);
+}
+
 /* Features of one channel for entry e of a chunk into out (channel_cols values). cols are the channel's branches. */
 static int channel_event(const lc_extract_config *c, const lc_extract_channel *ch, const col *cols, int64_t e,
 			 int64_t entry, part **scratch, size_t *scap, double *out, lc_error *err)
 {
-	int64_t o0 = cols[0].off[e], M = cols[0].off[e + 1] - o0;
+	int64_t o0 = col_start(&cols[0], e), M = col_start(&cols[0], e + 1) - o0;
 	for (size_t b = 1; b < ch->nbranches; b++)
-		if (cols[b].off[e + 1] - cols[b].off[e] != M)
+		if (col_start(&cols[b], e + 1) - col_start(&cols[b], e) != M)
 			return lc_error_set(err, LC_ERR_PARSE, "per_event.%s: entry %lld: branch '%s' has %lld values, '%s' "
 					    "has %lld", ch->name, (long long)entry, ch->branches[b],
-					    (long long)(cols[b].off[e + 1] - cols[b].off[e]), ch->branches[0], (long long)M);
+					    (long long)(col_start(&cols[b], e + 1) - col_start(&cols[b], e)), ch->branches[0],
+					    (long long)M);
 	int64_t m = (M + ch->read_each - 1) / ch->read_each; /* particles used: indices 0, k, 2k, ... */
 	if ((size_t)m > *scap) {
 		size_t cap = (size_t)m * 2;
@@ -196,33 +186,61 @@ static int channel_event(const lc_extract_config *c, const lc_extract_channel *c
 		*scap = cap;
 	}
 	part *p = *scratch;
-	for (int64_t j = 0; j < m; j++)
-		p[j] = (part){cols[0].v[o0 + j * ch->read_each], j * ch->read_each};
-	if (m > 1)
+	if (cols[0].a.type == LC_ROOT_F32) { /* the common case, without a type switch per value */
+		const float *v = (const float *)cols[0].a.values + o0;
+		for (int64_t j = 0; j < m; j++)
+			p[j] = (part){(double)v[j * ch->read_each], j * ch->read_each};
+	} else {
+		for (int64_t j = 0; j < m; j++)
+			p[j] = (part){col_val(&cols[0], o0 + j * ch->read_each), j * ch->read_each};
+	}
+	if (m > 24) {
 		qsort(p, (size_t)m, sizeof *p, part_cmp);
+	} else {
+		for (int64_t j = 1; j < m; j++) { /* insertion sort: the common short lists */
+			part x = p[j];
+			int64_t k = j;
+			while (k > 0 && part_cmp(&p[k - 1], &x) > 0) {
+				p[k] = p[k - 1];
+				k--;
+			}
+			p[k] = x;
+		}
+	}
 	int N = c->quantiles;
 	*out++ = (double)m;
 	for (size_t b = 0; b < ch->nbranches; b++) {
-		const double *v = cols[b].v + cols[b].off[e];
+		const col *cb = &cols[b];
+		int64_t ob = col_start(cb, e);
+		const float *vf = cb->a.type == LC_ROOT_F32 ? (const float *)cb->a.values + ob : NULL;
 		for (int q = 0; q < N; q++) {
 			int64_t k;
 			if (m >= N)
 				k = q < N - 1 ? (int64_t)q * (m / N) : m - 1;
 			else
 				k = q < m ? q : -1; /* zero-padded */
-			*out++ = k < 0 ? 0.0 : v[p[k].i];
+			*out++ = k < 0 ? 0.0 : vf ? (double)vf[p[k].i] : col_val(cb, ob + p[k].i);
 		}
 	}
 	if (ch->eta >= 0 && ch->phi >= 0) {
-		const double *pt = cols[0].v + o0, *eta = cols[ch->eta].v + cols[ch->eta].off[e],
-			     *phi = cols[ch->phi].v + cols[ch->phi].off[e];
+		const col *ce = &cols[ch->eta], *cp = &cols[ch->phi];
+		int64_t oe = col_start(ce, e), op = col_start(cp, e);
 		double px = 0, py = 0, pz = 0;
+		int f32 = cols[0].a.type == LC_ROOT_F32 && ce->a.type == LC_ROOT_F32 && cp->a.type == LC_ROOT_F32;
+		const float *fpt = f32 ? (const float *)cols[0].a.values + o0 : NULL,
+			    *feta = f32 ? (const float *)ce->a.values + oe : NULL,
+			    *fphi = f32 ? (const float *)cp->a.values + op : NULL;
 		for (int64_t j = 0; j < M; j += ch->read_each) {
-			if (pt[j] == 0)
+			double pt = f32 ? (double)fpt[j] : col_val(&cols[0], o0 + j);
+			if (pt == 0)
 				continue; /* along the beam (generator beam particles have |eta| ~ 1e10): nothing to add */
-			px += pt[j] * cos(phi[j]);
-			py += pt[j] * sin(phi[j]);
-			pz += pt[j] * sinh(eta[j]);
+			double phi = f32 ? (double)fphi[j] : col_val(cp, op + j);
+			px += pt * cos(phi);
+			py += pt * sin(phi);
+			double eta = f32 ? (double)feta[j] : col_val(ce, oe + j);
+			/* sinh through one exp (cheaper than libm's sinh); near 0 the cancellation costs eps/|eta|, so
+			 * small |eta| keeps sinh (relative error stays below 1e-12 either way) */
+			pz += pt * (fabs(eta) > 1e-3 && fabs(eta) < 700 ? sinh_exp(eta) : sinh(eta));
 		}
 		*out++ = px;
 		*out++ = py;
@@ -238,6 +256,15 @@ int lc_extract_events(const lc_extract_config *c, lc_root *f, int64_t first, int
 	int rc = lc_root_tree_open(f, c->tree, &tree, err);
 	if (rc)
 		return rc;
+	rc = lc_extract_events_tree(c, tree, first, last, t, err);
+	lc_root_tree_close(tree);
+	return rc;
+}
+
+int lc_extract_events_tree(const lc_extract_config *c, lc_root_tree *tree, int64_t first, int64_t last,
+			   lc_event_table *t, lc_error *err)
+{
+	int rc = LC_OK;
 	int64_t n = lc_root_tree_entries(tree);
 	if (last < 0 || last > n)
 		last = n;
@@ -262,9 +289,9 @@ int lc_extract_events(const lc_extract_config *c, lc_root *f, int64_t first, int
 			snprintf(where, sizeof where, "per_lumisection[%zu]", i);
 			rc = col_read(tree, c->per_ls[i], where, a, b, &ls[i], err);
 			for (int64_t e = 0; e < b - a && !rc; e++)
-				if (ls[i].off[e + 1] - ls[i].off[e] != 1)
+				if (col_start(&ls[i], e + 1) - col_start(&ls[i], e) != 1)
 					rc = lc_error_set(err, LC_ERR_PARSE, "%s: branch '%s' has %lld values in entry %lld, not one",
-							  where, c->per_ls[i], (long long)(ls[i].off[e + 1] - ls[i].off[e]),
+							  where, c->per_ls[i], (long long)(col_start(&ls[i], e + 1) - col_start(&ls[i], e)),
 							  (long long)(a + e));
 		}
 		for (size_t k = 0, x = 0; k < c->nchannels; k++)
@@ -274,9 +301,7 @@ int lc_extract_events(const lc_extract_config *c, lc_root *f, int64_t first, int
 				rc = col_read(tree, c->channels[k].branches[j], where, a, b, &cols[x], err);
 			}
 		if (!rc && t->nrows + (size_t)(b - a) > t->cap) {
-			size_t cap = t->cap ? t->cap : 1024;
-			while (cap < t->nrows + (size_t)(b - a))
-				cap *= 2;
+			size_t cap = t->nrows + (size_t)(last - a); /* the whole range at once: no copies while growing */
 			double *r = realloc(t->rows, cap * t->ncols * sizeof *r);
 			if (!r)
 				rc = lc_error_set(err, LC_ERR_NOMEM, "out of memory for %zu events", cap);
@@ -289,7 +314,7 @@ int lc_extract_events(const lc_extract_config *c, lc_root *f, int64_t first, int
 			double *row = t->rows + (t->nrows + (size_t)e) * t->ncols;
 			size_t o = 0;
 			for (size_t i = 0; i < c->nper_ls; i++)
-				row[o++] = ls[i].v[ls[i].off[e]];
+				row[o++] = col_val(&ls[i], col_start(&ls[i], e));
 			for (size_t k = 0, x = 0; k < c->nchannels && !rc; k++) {
 				rc = channel_event(c, &c->channels[k], cols + x, e, a + e, &scratch, &scap, row + o, err);
 				o += channel_cols(c, k);
@@ -306,7 +331,6 @@ int lc_extract_events(const lc_extract_config *c, lc_root *f, int64_t first, int
 	free(ls);
 	free(cols);
 	free(scratch);
-	lc_root_tree_close(tree);
 	return rc;
 }
 
@@ -320,56 +344,90 @@ static int host_le(void)
 	return b == 1;
 }
 
-int lc_event_table_write(const lc_event_table *t, const char *path, lc_error *err)
+struct lc_event_writer {
+	FILE *f;            /* the temporary file */
+	char *path, *tmp;   /* final and temporary names */
+	size_t ncols;       /* columns of every table added */
+	size_t nrows;       /* rows written */
+	long rows_at;       /* file offset of the fixed-width row count, rewritten at commit */
+};
+
+int lc_event_writer_open(const char *path, const lc_event_table *cols, lc_event_writer **out, lc_error *err)
 {
 	if (!host_le())
 		return lc_error_set(err, LC_ERR_UNSUPPORTED, "%s: event files are written on little-endian hosts only", path);
-	size_t n = strlen(path) + 16;
-	char *tmp = malloc(n);
-	if (!tmp)
+	lc_event_writer *w = calloc(1, sizeof *w);
+	size_t n = strlen(path) + 32;
+	if (!w || !(w->path = strdup(path)) || !(w->tmp = malloc(n))) {
+		lc_event_writer_close(w, 0, NULL);
 		return lc_error_set(err, LC_ERR_NOMEM, "out of memory");
-	snprintf(tmp, n, "%s.tmp%ld", path, (long)getpid());
-	FILE *f = fopen(tmp, "wb");
-	if (!f) {
-		int rc = lc_error_set(err, LC_ERR_IO, "%s: cannot write: %s", tmp, strerror(errno));
-		free(tmp);
+	}
+	snprintf(w->tmp, n, "%s.tmp%ld.%p", path, (long)getpid(), (void *)w);
+	if (!(w->f = fopen(w->tmp, "wb"))) {
+		int rc = lc_error_set(err, LC_ERR_IO, "%s: cannot write: %s", w->tmp, strerror(errno));
+		lc_event_writer_close(w, 0, NULL);
 		return rc;
 	}
-	fprintf(f, "LCEVT 1\ncolumns %zu\n", t->ncols);
-	for (size_t i = 0; i < t->ncols; i++)
-		fprintf(f, "%s\n", t->names[i]);
-	fprintf(f, "rows %zu\n", t->nrows);
-	if (t->nrows)
-		fwrite(t->rows, sizeof(double) * t->ncols, t->nrows, f);
-	int bad = ferror(f);
-	bad |= fclose(f) != 0;
-	if (bad || rename(tmp, path) != 0) {
-		int rc = lc_error_set(err, LC_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
-		remove(tmp);
-		free(tmp);
-		return rc;
-	}
-	free(tmp);
+	w->ncols = cols->ncols;
+	fprintf(w->f, "LCEVT 1\ncolumns %zu\n", cols->ncols);
+	for (size_t i = 0; i < cols->ncols; i++)
+		fprintf(w->f, "%s\n", cols->names[i]);
+	w->rows_at = ftell(w->f);
+	fprintf(w->f, "rows %020zu\n", (size_t)0);
+	*out = w;
 	return LC_OK;
 }
 
-int lc_event_table_read(const char *path, const lc_event_table *want, lc_event_table *out, lc_error *err)
+int lc_event_writer_add(lc_event_writer *w, const lc_event_table *t, lc_error *err)
 {
-	memset(out, 0, sizeof *out);
-	if (!host_le())
-		return lc_error_set(err, LC_ERR_UNSUPPORTED, "%s: event files are read on little-endian hosts only", path);
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return lc_error_set(err, LC_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+	if (t->ncols != w->ncols)
+		return lc_error_set(err, LC_ERR_INVALID, "%s: a table of %zu columns added to an event file of %zu", w->path,
+				    t->ncols, w->ncols);
+	if (t->nrows && fwrite(t->rows, sizeof(double) * t->ncols, t->nrows, w->f) != t->nrows)
+		return lc_error_set(err, LC_ERR_IO, "%s: cannot write: %s", w->tmp, strerror(errno));
+	w->nrows += t->nrows;
+	return LC_OK;
+}
+
+int lc_event_writer_close(lc_event_writer *w, int commit, lc_error *err)
+{
+	if (!w)
+		return LC_OK;
+	int rc = LC_OK;
+	if (w->f) {
+		if (commit && (fseek(w->f, w->rows_at, SEEK_SET) != 0 || fprintf(w->f, "rows %020zu\n", w->nrows) < 0))
+			rc = LC_ERR_IO;
+		if (ferror(w->f))
+			rc = LC_ERR_IO;
+		if (fclose(w->f) != 0)
+			rc = LC_ERR_IO;
+		if (commit && !rc && rename(w->tmp, w->path) != 0)
+			rc = LC_ERR_IO;
+		if (rc)
+			lc_error_set(err, rc, "%s: cannot write: %s", w->path, strerror(errno));
+		if (rc || !commit)
+			remove(w->tmp);
+	}
+	free(w->path);
+	free(w->tmp);
+	free(w);
+	return rc;
+}
+
+/* Reads the header of event file f (path for messages); leaves f at the first row. */
+static int read_header(FILE *f, const char *path, const lc_event_table *want, lc_event_table *out, size_t *nrows,
+		       lc_error *err)
+{
 	char line[600];
 	int rc = LC_OK;
-	size_t nc = 0, nr = 0, ln = 2;
+	size_t nc = 0, ln = 2;
+	memset(out, 0, sizeof *out);
 	if (!fgets(line, sizeof line, f) || strcmp(line, "LCEVT 1\n"))
-		rc = lc_error_set(err, LC_ERR_VERSION, "%s:1: not a lumicert event file of version 1", path);
-	else if (!fgets(line, sizeof line, f) || sscanf(line, "columns %zu", &nc) != 1 || nc == 0 || nc > 100000)
-		rc = lc_error_set(err, LC_ERR_PARSE, "%s:2: expected 'columns N'", path);
-	else if (!(out->names = calloc(nc, sizeof *out->names)))
-		rc = lc_error_set(err, LC_ERR_NOMEM, "out of memory");
+		return lc_error_set(err, LC_ERR_VERSION, "%s:1: not a lumicert event file of version 1", path);
+	if (!fgets(line, sizeof line, f) || sscanf(line, "columns %zu", &nc) != 1 || nc == 0 || nc > 100000)
+		return lc_error_set(err, LC_ERR_PARSE, "%s:2: expected 'columns N'", path);
+	if (!(out->names = calloc(nc, sizeof *out->names)))
+		return lc_error_set(err, LC_ERR_NOMEM, "out of memory");
 	for (size_t i = 0; i < nc && !rc; i++) {
 		ln++;
 		if (!fgets(line, sizeof line, f) || !strchr(line, '\n')) {
@@ -385,19 +443,82 @@ int lc_event_table_read(const char *path, const lc_event_table *want, lc_event_t
 					  "with another config: remove the file to extract it again)", path, ln, i + 1, line,
 					  i < want->ncols ? want->names[i] : "(nothing)");
 	}
-	if (!rc && (!fgets(line, sizeof line, f) || sscanf(line, "rows %zu", &nr) != 1))
+	if (!rc && (!fgets(line, sizeof line, f) || sscanf(line, "rows %zu", nrows) != 1))
 		rc = lc_error_set(err, LC_ERR_PARSE, "%s:%zu: expected 'rows N'", path, ln + 1);
 	if (!rc) {
 		long here = ftell(f);
 		struct stat st;
 		if (here < 0 || fstat(fileno(f), &st) != 0 ||
-		    (uint64_t)(st.st_size - here) != (uint64_t)nr * nc * sizeof(double))
+		    (uint64_t)(st.st_size - here) != (uint64_t)*nrows * nc * sizeof(double))
 			rc = lc_error_set(err, LC_ERR_PARSE, "%s: byte %ld: %zu rows of %zu values do not match the file size",
-					  path, here, nr, nc);
+					  path, here, *nrows, nc);
 	}
-	if (!rc && !(out->rows = malloc((nr ? nr : 1) * nc * sizeof(double))))
+	if (rc)
+		lc_event_table_free(out);
+	return rc;
+}
+
+int lc_event_files_concat(const char *const *parts, size_t n, const char *path, lc_error *err)
+{
+	lc_event_writer *w = NULL;
+	int rc = LC_OK;
+	char *buf = malloc(1 << 20);
+	if (!buf)
+		return lc_error_set(err, LC_ERR_NOMEM, "out of memory");
+	for (size_t i = 0; i < n && !rc; i++) {
+		FILE *f = fopen(parts[i], "rb");
+		if (!f) {
+			rc = lc_error_set(err, LC_ERR_IO, "%s: cannot open: %s", parts[i], strerror(errno));
+			break;
+		}
+		lc_event_table cols;
+		size_t nrows;
+		rc = read_header(f, parts[i], NULL, &cols, &nrows, err);
+		if (!rc && !w)
+			rc = lc_event_writer_open(path, &cols, &w, err);
+		if (!rc && cols.ncols != w->ncols)
+			rc = lc_error_set(err, LC_ERR_INVALID, "%s: %zu columns, the first part has %zu", parts[i], cols.ncols,
+					  w->ncols);
+		lc_event_table_free(&cols);
+		size_t k;
+		while (!rc && (k = fread(buf, 1, (size_t)1 << 20, f)) > 0)
+			if (fwrite(buf, 1, k, w->f) != k)
+				rc = lc_error_set(err, LC_ERR_IO, "%s: cannot write: %s", w->tmp, strerror(errno));
+		if (!rc && ferror(f))
+			rc = lc_error_set(err, LC_ERR_IO, "%s: read error", parts[i]);
+		if (!rc)
+			w->nrows += nrows;
+		fclose(f);
+	}
+	free(buf);
+	int rc2 = lc_event_writer_close(w, !rc, rc ? NULL : err);
+	return rc ? rc : rc2;
+}
+
+int lc_event_table_write(const lc_event_table *t, const char *path, lc_error *err)
+{
+	lc_event_writer *w;
+	int rc = lc_event_writer_open(path, t, &w, err);
+	if (rc)
+		return rc;
+	rc = lc_event_writer_add(w, t, err);
+	int rc2 = lc_event_writer_close(w, !rc, rc ? NULL : err);
+	return rc ? rc : rc2;
+}
+
+int lc_event_table_read(const char *path, const lc_event_table *want, lc_event_table *out, lc_error *err)
+{
+	memset(out, 0, sizeof *out);
+	if (!host_le())
+		return lc_error_set(err, LC_ERR_UNSUPPORTED, "%s: event files are read on little-endian hosts only", path);
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return lc_error_set(err, LC_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+	size_t nr = 0;
+	int rc = read_header(f, path, want, out, &nr, err);
+	if (!rc && !(out->rows = malloc((nr ? nr : 1) * out->ncols * sizeof(double))))
 		rc = lc_error_set(err, LC_ERR_NOMEM, "out of memory");
-	if (!rc && nr && fread(out->rows, sizeof(double) * nc, nr, f) != nr)
+	if (!rc && nr && fread(out->rows, sizeof(double) * out->ncols, nr, f) != nr)
 		rc = lc_error_set(err, LC_ERR_IO, "%s: read error", path);
 	fclose(f);
 	if (rc) {

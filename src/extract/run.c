@@ -113,9 +113,10 @@ typedef struct job {
 	const char *url;
 	char *evpath;       /* its event file */
 	int todo;           /* 1: extract now */
-	int nparts;         /* entry ranges it is split into */
+	int nparts;         /* entry ranges it is split into (each streamed to its own file, concatenated at the end) */
 	int left;           /* parts not finished */
-	lc_event_table *parts; /* nparts tables */
+	char **partpath;    /* nparts files (evpath itself when nparts is 1) */
+	int64_t nrows;      /* events extracted over all parts */
 	int failed;         /* 1 after the first failing part */
 	char msg[1024];     /* that failure */
 } job;
@@ -150,31 +151,42 @@ static int take(pool *p, size_t *ji, int *pi)
 	return ok;
 }
 
-/* Extracts part pi of job j into its table. */
-static int run_part(const lc_extract_config *c, job *j, int pi, lc_error *err)
+/* Extracts part pi of job j into its file, batch events at a time (one table reused: memory stays bounded). */
+static int run_part(const lc_extract_config *c, job *j, int pi, int64_t *nrows, lc_error *err)
 {
 	lc_root *f;
 	int rc = lc_root_open_url(j->url, &f, err);
 	if (rc)
 		return rc;
-	int64_t first = 0, last = -1;
-	if (j->nparts > 1) {
-		lc_root_tree *t;
-		if ((rc = lc_root_tree_open(f, c->tree, &t, err))) {
-			lc_root_close(f);
-			return rc;
-		}
-		int64_t n = lc_root_tree_entries(t);
-		lc_root_tree_close(t);
-		first = n * pi / j->nparts;
-		last = n * (pi + 1) / j->nparts;
-	}
+	lc_root_tree *t = NULL;
+	lc_event_table tab = {0};
+	lc_event_writer *w = NULL;
 	if (pi == 0)
 		rc = lc_extract_config_check(c, f, err);
 	if (!rc)
-		rc = lc_extract_events(c, f, first, last, &j->parts[pi], err);
+		rc = lc_root_tree_open(f, c->tree, &t, err);
+	if (!rc)
+		rc = lc_event_table_init(c, &tab, err);
+	if (!rc)
+		rc = lc_event_writer_open(j->partpath[pi], &tab, &w, err);
+	if (!rc) {
+		int64_t n = lc_root_tree_entries(t), first = n * pi / j->nparts, last = n * (pi + 1) / j->nparts;
+		int64_t batch = INT64_MAX;
+		for (size_t k = 0; k < c->nchannels; k++)
+			batch = c->channels[k].batch < batch ? c->channels[k].batch : batch;
+		for (int64_t a = first; a < last && !rc; a += batch) {
+			tab.nrows = 0;
+			rc = lc_extract_events_tree(c, t, a, last - a > batch ? a + batch : last, &tab, err);
+			if (!rc)
+				rc = lc_event_writer_add(w, &tab, err);
+			*nrows += (int64_t)tab.nrows;
+		}
+	}
+	int rc2 = lc_event_writer_close(w, !rc, rc ? NULL : err);
+	lc_event_table_free(&tab);
+	lc_root_tree_close(t);
 	lc_root_close(f);
-	return rc;
+	return rc ? rc : rc2;
 }
 
 static void *worker(void *arg)
@@ -185,50 +197,46 @@ static void *worker(void *arg)
 	while (take(p, &ji, &pi)) {
 		job *j = &p->jobs[ji];
 		lc_error e = {0};
-		int rc = run_part(p->c, j, pi, &e);
+		int64_t nrows = 0;
+		int rc = run_part(p->c, j, pi, &nrows, &e);
 		pthread_mutex_lock(&p->mu);
 		if (rc && !j->failed) {
 			j->failed = 1;
 			snprintf(j->msg, sizeof j->msg, "%s", e.msg);
 		}
+		j->nrows += nrows;
 		int last = --j->left == 0;
 		pthread_mutex_unlock(&p->mu);
 		if (!last)
 			continue;
-		/* the last part done: concatenate the parts and write the event file */
-		if (!j->failed) {
-			lc_event_table *t = &j->parts[0];
-			for (int k = 1; k < j->nparts && !rc; k++) {
-				lc_event_table *u = &j->parts[k];
-				double *r = realloc(t->rows, (t->nrows + u->nrows + 1) * t->ncols * sizeof *r);
-				if (!r) {
-					rc = lc_error_set(&e, LC_ERR_NOMEM, "out of memory");
-					break;
-				}
-				if (u->nrows)
-					memcpy(r + t->nrows * t->ncols, u->rows, u->nrows * u->ncols * sizeof *r);
-				t->rows = r;
-				t->nrows += u->nrows;
-				t->cap = t->nrows + 1;
-			}
-			if (!rc)
-				rc = lc_event_table_write(t, j->evpath, &e);
-			pthread_mutex_lock(&p->mu);
-			if (rc) {
-				j->failed = 1;
-				snprintf(j->msg, sizeof j->msg, "%s", e.msg);
-			} else {
-				p->nevents += (int64_t)t->nrows;
-				p->nprocessed++;
-			}
-			pthread_mutex_unlock(&p->mu);
+		/* the last part done: concatenate the parts into the event file */
+		if (!j->failed && j->nparts > 1)
+			rc = lc_event_files_concat((const char *const *)j->partpath, (size_t)j->nparts, j->evpath, &e);
+		if (j->nparts > 1)
+			for (int k = 0; k < j->nparts; k++)
+				remove(j->partpath[k]);
+		pthread_mutex_lock(&p->mu);
+		if (rc && !j->failed) {
+			j->failed = 1;
+			snprintf(j->msg, sizeof j->msg, "%s", e.msg);
+		} else if (!j->failed) {
+			p->nevents += j->nrows;
+			p->nprocessed++;
 		}
-		for (int k = 0; k < j->nparts; k++)
-			lc_event_table_free(&j->parts[k]);
-		free(j->parts);
-		j->parts = NULL;
+		pthread_mutex_unlock(&p->mu);
 	}
 	return NULL;
+}
+
+static void free_parts(job *j)
+{
+	if (!j->partpath)
+		return;
+	for (int k = 0; k < j->nparts; k++)
+		if (j->partpath[k] != j->evpath)
+			free(j->partpath[k]);
+	free(j->partpath);
+	j->partpath = NULL;
 }
 
 static int mkdir_p(const char *path, lc_error *err)
@@ -349,10 +357,19 @@ int lc_extract_run(const lc_extract_config *c, const char *const *urls, size_t n
 		if (!jobs[i].todo)
 			continue;
 		jobs[i].nparts = jobs[i].left = nparts;
-		if (!(jobs[i].parts = calloc((size_t)nparts, sizeof *jobs[i].parts)))
+		if (!(jobs[i].partpath = calloc((size_t)nparts, sizeof *jobs[i].partpath)))
 			rc = lc_error_set(err, LC_ERR_NOMEM, "out of memory");
-		for (int k = 0; k < nparts && !rc; k++)
-			rc = lc_event_table_init(c, &jobs[i].parts[k], err);
+		for (int k = 0; k < nparts && !rc; k++) {
+			sbuf pp = {0};
+			if (nparts == 1) {
+				jobs[i].partpath[k] = jobs[i].evpath;
+				continue;
+			}
+			sb_printf(&pp, "%s.part%d", jobs[i].evpath, k);
+			if (pp.oom)
+				rc = lc_error_set(err, LC_ERR_NOMEM, "out of memory");
+			jobs[i].partpath[k] = pp.s;
+		}
 	}
 	if (rc)
 		goto done;
@@ -419,12 +436,8 @@ int lc_extract_run(const lc_extract_config *c, const char *const *urls, size_t n
 	csvp.s = failp.s = NULL;
 done:
 	for (size_t i = 0; i < nj; i++) {
+		free_parts(&jobs[i]);
 		free(jobs[i].evpath);
-		if (jobs[i].parts) {
-			for (int k = 0; k < jobs[i].nparts; k++)
-				lc_event_table_free(&jobs[i].parts[k]);
-			free(jobs[i].parts);
-		}
 	}
 	free(jobs);
 	free(tables);

@@ -372,6 +372,74 @@ static void test_stats(void)
 	lc_extract_config_free(c);
 }
 
+static int cmp_d(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+/* numpy's linear percentile on sorted v, written plainly (the library selects instead of sorting). */
+static double pct_sorted(const double *v, size_t n, double p)
+{
+	double pos = p / 100.0 * (double)(n - 1), lo = floor(pos), t = pos - lo;
+	size_t i = (size_t)lo, j = i + 1 < n ? i + 1 : n - 1;
+	double d = v[j] - v[i];
+	return t >= 0.5 ? v[j] - d * (1 - t) : v[i] + d * t;
+}
+
+/* Percentiles by selection equal those of a full sort, for sizes 1..300 and values with many ties. */
+static void test_percentiles(void)
+{
+	lc_error err = {0};
+	lc_extract_config *c = parse("{\"per_lumisection\": [\"run\", \"lumi\"], \"quantiles\": 1,"
+				     " \"per_event\": {\"m\": {\"branches\": [\"a_pt\"]}}}", &err);
+	CHECK(c != NULL);
+	if (!c)
+		return;
+	lc_event_table t;
+	CHECK(lc_event_table_init(c, &t, &err) == LC_OK && t.ncols == 4); /* run, lumi, m_count, m_pt_q0 */
+	size_t total = 0;
+	for (size_t n = 1; n <= 300; n += (n < 20 ? 1 : 7))
+		total += n;
+	t.rows = malloc(total * 4 * sizeof(double));
+	double *ref = malloc(300 * sizeof(double));
+	uint64_t x = 88172645463325252ull;
+	size_t r = 0, nls = 0;
+	for (size_t n = 1; n <= 300; n += (n < 20 ? 1 : 7), nls++)
+		for (size_t i = 0; i < n; i++, r++) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			double *row = t.rows + r * 4;
+			row[0] = 1;
+			row[1] = (double)(nls + 1);
+			row[2] = (double)(x % 7);                   /* ties everywhere */
+			row[3] = (double)(int64_t)(x >> 11) / 1e12; /* spread, signs */
+		}
+	t.nrows = t.cap = total;
+	lc_ls_features *f;
+	CHECK(lc_ls_features_compute(c, &t, 1, &f, &err) == LC_OK);
+	int bad = 0;
+	r = 0;
+	static const double pct[] = {1, 25, 50, 75, 99};
+	for (size_t n = 1, l = 0; n <= 300 && f; n += (n < 20 ? 1 : 7), l++) {
+		for (int col = 0; col < 2; col++) {
+			for (size_t i = 0; i < n; i++)
+				ref[i] = t.rows[(r + i) * 4 + 2 + (size_t)col];
+			qsort(ref, n, sizeof *ref, cmp_d);
+			/* output columns: n_events, m_nonzero, then 7 stats of m_count, 7 of m_pt_q0 */
+			const double *v = f->values + l * f->ncols + 2 + 7 * (size_t)col;
+			for (int q = 0; q < 5; q++)
+				bad += v[2 + q] != pct_sorted(ref, n, pct[q]);
+		}
+		r += n;
+	}
+	CHECK(f && f->nls == nls);
+	CHECK(bad == 0);
+	lc_ls_features_free(f);
+	free(ref);
+	lc_event_table_free(&t);
+	lc_extract_config_free(c);
+}
+
 static void test_urls(void)
 {
 	lc_error err = {0};
@@ -391,6 +459,7 @@ int main(void)
 	test_config();
 	test_source();
 	test_stats();
+	test_percentiles();
 	test_urls();
 	T_DONE();
 }

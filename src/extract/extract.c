@@ -569,15 +569,6 @@ static int rowref_cmp(const void *pa, const void *pb)
 	return (a->row > b->row) - (a->row < b->row);
 }
 
-static int dbl_cmp(const void *pa, const void *pb)
-{
-	double a = *(const double *)pa, b = *(const double *)pb;
-	int na = isnan(a), nb = isnan(b);
-	if (na || nb)
-		return na - nb;
-	return (a > b) - (a < b);
-}
-
 /* numpy's linear interpolation between a and b at t (numpy.lib.function_base._lerp). */
 static double lerp(double a, double b, double t)
 {
@@ -585,15 +576,73 @@ static double lerp(double a, double b, double t)
 	return t >= 0.5 ? b - d * (1 - t) : a + d * t;
 }
 
-/* Percentile p (0..100) of sorted v[0..n) as numpy.percentile(method="linear"). */
-static double percentile(const double *v, size_t n, double p)
+/* Places the order statistics k[0..nk) (ascending indices within [l, r]) of v: afterwards v[k[i]] is the value a
+ * full sort would put there. One partition (median-of-three pivot, Hoare) serves every wanted index, and only the
+ * sides that hold wanted indices are partitioned further: about n log(nk) steps instead of a sort. v holds no NaN. */
+static void multiselect(double *v, size_t l, size_t r, const size_t *k, size_t nk)
 {
-	if (isnan(v[n - 1]))
-		return NAN;
-	double pos = (p / 100.0) * (double)(n - 1);
-	double lo = floor(pos);
-	size_t i = (size_t)lo, j = i + 1 < n ? i + 1 : n - 1;
-	return lerp(v[i], v[j], pos - lo);
+	while (nk > 0 && r > l) {
+		size_t m = l + (r - l) / 2;
+		if (v[m] < v[l]) { double x = v[m]; v[m] = v[l]; v[l] = x; }
+		if (v[r] < v[l]) { double x = v[r]; v[r] = v[l]; v[l] = x; }
+		if (v[r] < v[m]) { double x = v[r]; v[r] = v[m]; v[m] = x; }
+		double pivot = v[m];
+		size_t i = l, j = r;
+		while (i <= j) {
+			while (v[i] < pivot)
+				i++;
+			while (pivot < v[j])
+				j--;
+			if (i <= j) {
+				double x = v[i];
+				v[i] = v[j];
+				v[j] = x;
+				i++;
+				if (j == 0)
+					break;
+				j--;
+			}
+		}
+		/* now v[l..j] <= pivot <= v[i..r] and v[j+1..i-1] == pivot (when i > j + 1) */
+		size_t a = 0;
+		while (a < nk && k[a] <= j)
+			a++;
+		size_t b = a;
+		while (b < nk && k[b] < i)
+			b++;
+		if (a > 0 && j >= l)
+			multiselect(v, l, j, k, a); /* the left side recursively, the right side in this loop */
+		k += b;
+		nk -= b;
+		l = i;
+	}
+}
+
+/* Percentiles pct[0..np) (0..100) of v[0..n) as numpy.percentile(method="linear") into out; v is reordered. NaN
+ * anywhere gives NaN, as numpy does. */
+static void percentiles(double *v, size_t n, const double *pct, int np, double *out)
+{
+	for (size_t i = 0; i < n; i++)
+		if (isnan(v[i])) {
+			for (int q = 0; q < np; q++)
+				out[q] = NAN;
+			return;
+		}
+	size_t k[2 * NSTAT], nk = 0, lo[NSTAT], hi[NSTAT];
+	double t[NSTAT];
+	for (int q = 0; q < np; q++) {
+		double pos = (pct[q] / 100.0) * (double)(n - 1), f = floor(pos);
+		lo[q] = (size_t)f;
+		hi[q] = lo[q] + 1 < n ? lo[q] + 1 : n - 1;
+		t[q] = pos - f;
+		if (nk == 0 || k[nk - 1] < lo[q]) /* ascending, without repeats */
+			k[nk++] = lo[q];
+		if (k[nk - 1] < hi[q])
+			k[nk++] = hi[q];
+	}
+	multiselect(v, 0, n - 1, k, nk);
+	for (int q = 0; q < np; q++)
+		out[q] = lerp(v[lo[q]], v[hi[q]], t[q]);
 }
 
 static int set_col(lc_ls_features *o, size_t j, const char *channel, const char *name, const char *suffix)
@@ -703,11 +752,10 @@ int lc_ls_features_compute(const lc_extract_config *c, const lc_event_table *tab
 			double ss = 0;
 			for (size_t i = 0; i < n; i++)
 				ss += (scratch[i] - mean) * (scratch[i] - mean);
-			qsort(scratch, n, sizeof *scratch, dbl_cmp);
 			ov[oj++] = mean;
 			ov[oj++] = sqrt(ss / (double)n);
-			for (int s = 2; s < NSTAT; s++)
-				ov[oj++] = percentile(scratch, n, stat_pct[s]);
+			percentiles(scratch, n, stat_pct + 2, NSTAT - 2, ov + oj);
+			oj += NSTAT - 2;
 		}
 		l++;
 		g0 = g1;

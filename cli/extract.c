@@ -13,7 +13,7 @@ static const char *help =
 	"  CONFIG   the seed's JSON: {\"tree\": \"Events\", \"per_lumisection\": [RUN, LUMI, ...],\n"
 	"           \"per_event\": {\"muons\": {\"branches\": [\"Muon_pt\", \"Muon_eta\", \"Muon_phi\"],\n"
 	"           \"read_each\": 1, \"batch\": 100000}, ...}, \"quantiles\": 5}; checked before any file is read\n"
-	"  URLLIST  one path, file://, http(s):// or root:// URL a line ('#' comments)\n"
+	"  URLLIST  one path, file://, http(s):// (Range requests) or root:// (XRootD) URL a line ('#' comments)\n"
 	"  OUTDIR   gets events/<file>.lcev per input (inputs whose event file exists are skipped),\n"
 	"           features.csv (run, lumi, n_events, <channel>_nonzero, <channel>_<feature>_q<k>_<stat>, ...)\n"
 	"           and failed.txt (URL <tab> error per failed input)\n"
@@ -76,8 +76,11 @@ int cmd_extract(int argc, char **argv)
 	int bad = s.nfailed > 0;
 	if (bad) {
 		fprintf(stderr, "lumicert extract: %zu inputs failed (listed in %s):\n", s.nfailed, s.failed_path);
-		for (size_t i = 0; i < s.nfailed; i++)
-			fprintf(stderr, "  %s: %s\n", s.failed[i], s.failed_msg[i]);
+		for (size_t i = 0; i < s.nfailed; i++) /* messages name their input; prefix the URL when one does not */
+			if (!strncmp(s.failed_msg[i], s.failed[i], strlen(s.failed[i])))
+				fprintf(stderr, "  %s\n", s.failed_msg[i]);
+			else
+				fprintf(stderr, "  %s: %s\n", s.failed[i], s.failed_msg[i]);
 	}
 	lc_extract_summary_free(&s);
 	return bad;

@@ -21,7 +21,7 @@ extern "C" {
  * benchmarks of the byte-source path). */
 int lc_source_open_file(const char *path, lc_byte_source *out, lc_error *err);
 /* A byte source for url: http:// and https:// (libcurl, one Range request per missing 64 KiB run; the server must
- * honour Range), root:// (XRootD: LC_ERR_UNSUPPORTED in this build), file:// and plain paths (pread). */
+ * honour Range), root:// (the XRootD client, XrdCl), file:// and plain paths (pread). */
 int lc_source_open_url(const char *url, lc_byte_source *out, lc_error *err);
 int lc_source_open_xrootd(const char *url, lc_byte_source *out, lc_error *err);
 /* Opens a ROOT file by path or URL: plain paths through lc_root_open (mapped), URLs through lc_source_open_url. */

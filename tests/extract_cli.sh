@@ -1,15 +1,17 @@
 #!/bin/sh
 # Command-line tests of `lumicert extract`: NanoAOD and AOD-layout extraction equal to the uproot+numpy reference
 # (tests/data/extract/*.reference.csv, made by make_reference.py), threads, batch size, skipping, shards and their
-# merge, the store, bad configs (exit 1 naming the field, nothing written), failing inputs, and http:// through a
-# loopback range server (tests/range_server.py) equal to the local files, also when it drops the connection.
+# merge, the store, bad configs (exit 1 naming the field, nothing written), failing inputs, http:// through a
+# loopback range server (tests/range_server.py) and root:// through Debian's xrootd server, both equal to the local
+# files, also when the HTTP server drops the connection mid-file or the XRootD server is gone.
 # Prints "N passed, M failed".
 cd "$(dirname "$0")/.." || exit 1
 LC=${LC:-bin/lumicert}
 X=tests/data/extract
 T=$(mktemp -d /tmp/lc-extract.XXXXXX)
 SRV=
-trap '[ -n "$SRV" ] && kill $SRV 2>/dev/null; rm -rf "$T"' EXIT
+XRD=
+trap '[ -n "$SRV" ] && kill $SRV 2>/dev/null; [ -n "$XRD" ] && kill $XRD 2>/dev/null; rm -rf "$T"' EXIT
 pass=0; fail=0
 ok() { pass=$((pass + 1)); }
 ko() { fail=$((fail + 1)); echo "FAIL: $*"; }
@@ -102,11 +104,11 @@ expect_fail "missing URL list" 1 "nolist.txt: cannot open" $LC extract $X/nanoao
 expect_fail "missing config" 1 "none.json: cannot open" $LC extract "$T/none.json" "$T/nano.txt" "$T/x"
 
 # --- failing inputs: listed at the end and in failed.txt, the others go on
-printf '%s\n%s\nroot://eospublic.cern.ch//eos/opendata/cms/x.root\n%s\n' "$T/missing.root" "$X/nanoaod.json" "$NANO1" > "$T/mixed.txt"
+printf '%s\n%s\nftp://example.org/x.root\n%s\n' "$T/missing.root" "$X/nanoaod.json" "$NANO1" > "$T/mixed.txt"
 expect_fail "failing inputs" 1 "3 inputs failed" $LC extract $X/nanoaod.json "$T/mixed.txt" "$T/m"
 grep -qF "missing.root: cannot open" "$T/m/failed.txt" && ok || ko "missing file in failed.txt"
 grep -qF "not a ROOT file" "$T/m/failed.txt" && ok || ko "non-ROOT file in failed.txt"
-grep -qF "unsupported: root://" "$T/m/failed.txt" && ok || ko "root:// refused clearly"
+grep -qF "ftp://example.org/x.root: unsupported URL scheme" "$T/m/failed.txt" && ok || ko "other URL schemes refused clearly"
 [ "$(wc -l < "$T/m/features.csv")" -eq 7 ] && ok || ko "the good input was extracted (6 LS)"
 
 # --- http:// through a loopback range server
@@ -129,6 +131,39 @@ if command -v python3 > /dev/null; then
 	kill $SRV; SRV=
 else
 	echo "SKIP: python3 missing: http tests not run"
+fi
+
+# --- root:// through Debian's xrootd server on loopback (it refuses to run as root: dropped to nobody)
+XRD=
+if command -v xrootd > /dev/null; then
+	mkdir -p "$T/xrd" && chmod 777 "$T/xrd" && chmod 711 "$T" # the server runs as nobody
+	XP=$((20000 + $$ % 20000))
+	AX=$(cd "$X" && pwd)
+	if [ "$(id -u)" -eq 0 ]; then DROP="setpriv --reuid=nobody --regid=nogroup --clear-groups"; else DROP=; fi
+	(cd "$T/xrd" && exec $DROP xrootd -p $XP -l "$T/xrd/log" -n lctest "$AX") > "$T/xrd/out" 2>&1 & # log: xrd/lctest/log
+	XRD=$!
+	for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15; do grep -rqs "initialization completed" "$T/xrd" && break; sleep 0.2; done
+	if grep -rqs "initialization completed" "$T/xrd"; then
+		R=root://127.0.0.1:$XP/$AX
+		printf '%s\n%s\n' "$R/$(basename $NANO1)" "$R/$(basename $NANO2)" > "$T/xrd.txt"
+		check "extract over root://" $LC extract $X/nanoaod.json "$T/xrd.txt" "$T/r" --threads 2
+		same "$T/a/features.csv" "$T/r/features.csv" "root:// gives the CSV of the local files"
+		echo "$R/uproot-mc10events.root" > "$T/xrd-aod.txt"
+		check "AOD layout over root://" $LC extract $X/mc10-aod.json "$T/xrd-aod.txt" "$T/ra"
+		same "$T/aod/features.csv" "$T/ra/features.csv" "root:// AOD-layout CSV equals the local one"
+		printf '%s\n%s\n' "$R/nothere.root" "$R/$(basename $NANO2)" > "$T/xrd-bad.txt"
+		expect_fail "missing file over root://" 1 "1 inputs failed" $LC extract $X/nanoaod.json "$T/xrd-bad.txt" "$T/rb"
+		grep -qF "nothere.root: cannot open" "$T/rb/failed.txt" && ok || ko "root:// missing file in failed.txt: $(cat "$T/rb/failed.txt")"
+		same "$T/o1/features.csv" "$T/rb/features.csv" "the rest goes on over root://"
+		kill $XRD; wait $XRD 2>/dev/null; XRD=
+		echo "$R/$(basename $NANO1)" > "$T/xrd-down.txt"
+		XRD_CONNECTIONRETRY=1 XRD_CONNECTIONWINDOW=2 expect_fail "server gone" 1 "cannot open" $LC extract $X/nanoaod.json "$T/xrd-down.txt" "$T/rd"
+	else
+		echo "SKIP: xrootd did not start: root:// tests not run"; cat "$T/xrd/out" "$T"/xrd/*/log 2>/dev/null | tail -4
+	fi
+	[ -n "$XRD" ] && kill $XRD 2>/dev/null; XRD=
+else
+	echo "SKIP: xrootd missing (apt-get install xrootd-server): root:// tests not run"
 fi
 
 echo "extract_cli: $pass passed, $fail failed"

@@ -445,8 +445,8 @@ static void test_urls(void)
 	lc_error err = {0};
 	lc_byte_source s;
 	CHECK(lc_source_open_url("http://127.0.0.1:1/x.root", &s, &err) == LC_ERR_IO && has(err.msg, "127.0.0.1:1/x.root"));
-	CHECK(lc_source_open_url("root://eospublic.cern.ch//eos/x.root", &s, &err) != LC_OK);
-	CHECK(has(err.msg, "root://eospublic.cern.ch//eos/x.root"));
+	/* root:// is checked against a real xrootd server in extract_cli.sh: here XrdCl would wait out its connection
+	 * window (XRD_CONNECTIONWINDOW, read when the library loads) before reporting an unreachable server */
 	CHECK(lc_source_open_url("ftp://host/x.root", &s, &err) == LC_ERR_UNSUPPORTED && has(err.msg, "URL scheme"));
 	CHECK(lc_source_open_url("file://" X "uproot-mc10events.root", &s, &err) == LC_OK && s.size == 181508);
 	lc_root *f;

@@ -1,5 +1,5 @@
 /* io_url.c — byte sources for the ROOT reader: local files (pread), http(s):// through libcurl with Range requests
- * (only the blocks the reader asks for travel), and root:// (XRootD; not built in, refused with a clear message). */
+ * (only the blocks the reader asks for travel); root:// is in io_xrootd.cc (XrdCl's C++ API). */
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>

@@ -1,8 +1,8 @@
 #!/bin/sh
 # Extraction throughput (issue 5), events/s:
 #  1. per-event step (bench/extract_bench.c, CPU time, best of REPEAT): plain read of the branches the config names
-#     next to the extraction (the same reads + features), local file and over loopback HTTP (tests/range_server.py);
-#     target: extraction >= 0.7 of the plain read. XRootD: not built in (root:// is refused), so not measured.
+#     next to the extraction (the same reads + features), local file, over loopback HTTP (tests/range_server.py) and
+#     over loopback XRootD (Debian's xrootd, run as nobody when root); target: extraction >= 0.7 of the plain read.
 #  2. the whole command (`lumicert extract`, wall time): 4 inputs with --threads 1 and --threads 2, with the CPU use
 #     (user+sys)/real showing both cores at work.
 #  3. peer: the independent uproot+numpy implementation (tests/data/extract/make_reference.py) on the same input as
@@ -17,7 +17,8 @@ CFG=bench/extract-nanoaod.json
 X=tests/data/extract
 T=$(mktemp -d /tmp/lc-bench-extract.XXXXXX)
 SRV=
-trap '[ -n "$SRV" ] && kill $SRV 2>/dev/null; rm -rf "$T"' EXIT
+XRD=
+trap '[ -n "$SRV" ] && kill $SRV 2>/dev/null; [ -n "$XRD" ] && kill $XRD 2>/dev/null; rm -rf "$T"' EXIT
 PY=${PY:-python3}
 if $PY -c "import uproot, awkward" 2>/dev/null; then
 	$PY bench/make_big_nanoaod.py $X/NanoAODv5_sample.root "$T/big.root" 50
@@ -35,7 +36,18 @@ SRV=$!
 for i in 1 2 3 4 5 6 7 8 9 10; do grep -q PORT "$T/port" && break; sleep 0.3; done
 P=$(sed -n 's/^PORT //p' "$T/port")
 ./build/bench/extract_bench $CFG "http://127.0.0.1:$P/$(basename "$IN")"
-echo "   (http: the plain read and the extraction both fetch the file's blocks over loopback; the server's CPU is not counted)"
+if command -v xrootd > /dev/null; then
+	mkdir -p "$T/xrd" && chmod 777 "$T/xrd" && chmod 755 "$T" && chmod 644 "$IN"
+	XP=$((20000 + $$ % 20000))
+	if [ "$(id -u)" -eq 0 ]; then DROP="setpriv --reuid=nobody --regid=nogroup --clear-groups"; else DROP=; fi
+	(cd "$T/xrd" && exec $DROP xrootd -p $XP -l "$T/xrd/log" -n lcbench "$T") > "$T/xrd/out" 2>&1 &
+	XRD=$!
+	for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15; do grep -rqs "initialization completed" "$T/xrd" && break; sleep 0.2; done
+	./build/bench/extract_bench $CFG "root://127.0.0.1:$XP/$IN"
+else
+	echo "   xrootd missing (apt-get install xrootd-server): root:// not measured"
+fi
+echo "   (remote: the plain read and the extraction both fetch the file's blocks over loopback; the servers' CPU is not counted)"
 
 echo "== 2. lumicert extract, 4 inputs x $NEV events, wall time"
 for k in 1 2 3 4; do ln -s "$IN" "$T/in$k.root"; echo "$T/in$k.root"; done > "$T/urls.txt"
@@ -50,6 +62,11 @@ if command -v time > /dev/null 2>&1 || [ -x /usr/bin/time ]; then
 	run local "$T/urls.txt" 2
 	run http "$T/urls-http.txt" 1
 	run http "$T/urls-http.txt" 2
+	if [ -n "$XRD" ]; then
+		for k in 1 2 3 4; do echo "root://127.0.0.1:$XP/$T/in$k.root"; done > "$T/urls-xrd.txt"
+		run xrootd "$T/urls-xrd.txt" 1
+		run xrootd "$T/urls-xrd.txt" 2
+	fi
 else
 	echo "   /usr/bin/time missing (apt-get install time): skipped"
 fi

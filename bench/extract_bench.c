@@ -1,5 +1,5 @@
 /* extract_bench.c — events/s of `lumicert extract`'s per-event step next to the plain read of the same branches.
- * `extract_bench CONFIG URL` opens URL (path or http(s)://) and, best of REPEAT runs (default 10), times
+ * `extract_bench CONFIG URL` opens URL (path, http(s):// or root://) and, best of REPEAT runs (default 10), times
  *   plain:   open + lc_root_branch_read of every branch the config names, all entries (typed arrays, nothing else)
  *   extract: open + lc_extract_events_tree batch events at a time into one table, as `lumicert extract` does
  *            (the same reads, plus conversion, sorting, quantiles, momentum sums; event files not written)
@@ -108,7 +108,7 @@ int main(int argc, char **argv)
 		}
 	const char *name = strrchr(argv[2], '/') ? strrchr(argv[2], '/') + 1 : argv[2];
 	printf("%-8s %-40s %6lld events | plain read %10.0f ev/s | extract %10.0f ev/s | ratio %.2f\n",
-	       strncmp(argv[2], "http", 4) ? "local" : "http", name, (long long)nev[1], (double)nev[0] / best[0],
+	       !strncmp(argv[2], "http", 4) ? "http" : !strncmp(argv[2], "root:", 5) ? "xrootd" : "local", name, (long long)nev[1], (double)nev[0] / best[0],
 	       (double)nev[1] / best[1], best[0] / best[1]);
 	lc_extract_config_free(c);
 	return 0;

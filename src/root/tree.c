@@ -1131,7 +1131,7 @@ static int load_basket(lc_root_tree *t, const rcol *c, const rspan *s, int level
 		rb_fail(&b, LC_ERR_PARSE, "expected a TBasket key, found class '%s'", k.classname);
 	if (!b.rc && k.seek != seek)
 		rb_fail(&b, LC_ERR_PARSE, "basket key says it is at %lld", (long long)k.seek);
-	if (!b.rc && (nev < 0 || last < k.keylen || last - k.keylen > k.objlen))
+	if (!b.rc && (nev < 0 || nev > RT_MAX_ARRAY || last < k.keylen || last - k.keylen > k.objlen))
 		rb_fail(&b, LC_ERR_PARSE, "basket header: %d entries, fLast %d, fKeylen %d, fObjlen %d", nev, last,
 			k.keylen, k.objlen);
 	if (!b.rc && (int64_t)nev < s->last - s->first && s->last - s->first <= br->entries)
@@ -1562,7 +1562,8 @@ static int read_col(lc_root_tree *t, size_t ci, int64_t first, int64_t last, int
 	int rc = LC_OK;
 	if (jag && ob_off(&o, 0))
 		rc = lc_error_set(err, LC_ERR_NOMEM, "out of memory");
-	if (!jag && c->itemsize &&
+	/* fixed-size values: reserve the exact size up front, within reason (fEntries comes from the file) */
+	if (!jag && c->itemsize && (uint64_t)(last - first) * (uint64_t)c->fixed <= ((uint64_t)1 << 23) &&
 	    ob_reserve(&o, (size_t)(last - first) * (size_t)c->fixed * lc_root_type_size(c->type)))
 		rc = lc_error_set(err, LC_ERR_NOMEM, "out of memory");
 	int64_t done = first;

@@ -111,6 +111,7 @@ struct lc_root {
 	rclass *classes;     /* streamer infos, read on first use */
 	size_t nclasses;
 	int streamers_loaded, streamers_rc;
+	long baskets_read;   /* on-disk baskets loaded so far (tests check that reads touch only what they need) */
 };
 
 /* Reads a key header at file offset off. */

@@ -1108,6 +1108,7 @@ static int load_basket(lc_root_tree *t, const rcol *c, const rspan *s, int level
 		return LC_OK;
 	}
 	int64_t seek = br->bseek[s->idx];
+	f->baskets_read++;
 	rkey k;
 	int rc = rt_key_read(f, seek, &k, err);
 	if (rc)

@@ -17,8 +17,9 @@ static const char *help =
 	"  ls    keys of the file (or of directory PATH), recursively: class, name;cycle, title; trees with their\n"
 	"        entries and branches (value type, [N] fixed, [count] jagged, or why a branch cannot be read)\n"
 	"  dump  one JSON value per entry of BRANCH of TREE (TREE may be dir/name): a number, a string, an array\n"
-	"        for fixed, jagged and vector branches, an object for leaf lists (BRANCH names the list) and for\n"
-	"        histograms in branches; float32 printed with %.9g, float64 with %.17g so they read back exactly.\n"
+	"        for fixed, jagged and vector branches (arrays of arrays for vectors of vectors or of strings),\n"
+	"        an object for leaf lists (BRANCH names the list) and for histograms in branches; float32 printed\n"
+	"        with %.9g, float64 with %.17g so they read back exactly.\n"
 	"        --entries A:B  entries A (inclusive) to B (exclusive); either may be left out\n"
 	"  hist  the histogram KEY (TH1x, TH2x, TProfile) as JSON: axes, bin edges, entries, sums, and cells with\n"
 	"        under/overflow in ROOT's global bin order (ix + (nx+2)*iy)\n";
@@ -73,6 +74,26 @@ static void put_value(FILE *o, const lc_root_array *a, size_t j)
 /* Prints entry e (relative to a->first) of column data a; arrays for fixed (fixed > 1) and jagged data. */
 static void put_entry(FILE *o, const lc_root_array *a, int64_t e, int as_array)
 {
+	if (a->inner) { /* a list of lists (or of strings) */
+		fputc('[', o);
+		for (int64_t j = a->offsets[e]; j < a->offsets[e + 1]; j++) {
+			if (j > a->offsets[e])
+				fputs(", ", o);
+			if (a->type == LC_ROOT_STRING) {
+				json_str(o, (const char *)a->values + a->inner[j], (size_t)(a->inner[j + 1] - a->inner[j]));
+				continue;
+			}
+			fputc('[', o);
+			for (int64_t v = a->inner[j]; v < a->inner[j + 1]; v++) {
+				if (v > a->inner[j])
+					fputs(", ", o);
+				put_value(o, a, (size_t)v);
+			}
+			fputc(']', o);
+		}
+		fputc(']', o);
+		return;
+	}
 	if (a->type == LC_ROOT_STRING) {
 		json_str(o, (const char *)a->values + a->offsets[e], (size_t)(a->offsets[e + 1] - a->offsets[e]));
 		return;
@@ -156,6 +177,8 @@ static const char *kind_suffix(const lc_root_branch_info *b, char *buf, size_t n
 		snprintf(buf, n, "%s[%d]", lc_root_type_name(b->type), b->fixed);
 	else if (b->kind == LC_ROOT_JAGGED)
 		snprintf(buf, n, "%s[%s]", lc_root_type_name(b->type), b->count[0] ? b->count : "");
+	else if (b->kind == LC_ROOT_JAGGED2)
+		snprintf(buf, n, "%s[][]", lc_root_type_name(b->type));
 	else if (b->kind == LC_ROOT_OBJ)
 		snprintf(buf, n, "object %s", b->objclass);
 	else

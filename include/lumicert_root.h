@@ -139,7 +139,8 @@ typedef struct lc_root_branch_info {
 	const char *unsupported; /* why the branch cannot be read, "" when it can */
 } lc_root_branch_info;
 
-enum { LC_ROOT_SCALAR = 0, LC_ROOT_FIXED = 1, LC_ROOT_JAGGED = 2, LC_ROOT_STR = 3, LC_ROOT_OBJ = 4, LC_ROOT_NODE = 5 };
+enum { LC_ROOT_SCALAR = 0, LC_ROOT_FIXED = 1, LC_ROOT_JAGGED = 2, LC_ROOT_STR = 3, LC_ROOT_OBJ = 4, LC_ROOT_NODE = 5,
+       LC_ROOT_JAGGED2 = 6 /* lists of lists: std::vector<std::vector<number>>, std::vector<std::string> */ };
 
 /* Number of readable columns (branches, and the leaves of leaf lists as BRANCH/LEAF). */
 size_t lc_root_tree_nbranches(const lc_root_tree *t);
@@ -158,6 +159,8 @@ typedef struct lc_root_array {
 	int64_t *offsets;   /* nentries+1 value offsets for jagged and string columns: entry i is
 	                       values[offsets[i] .. offsets[i+1]); NULL for fixed-size ones */
 	int fixed;          /* values per entry when offsets is NULL */
+	int64_t *inner;     /* JAGGED2 columns: entry i holds the lists offsets[i] .. offsets[i+1], list j is
+	                       values[inner[j] .. inner[j+1]) (bytes for strings); NULL otherwise */
 } lc_root_array;
 
 /* Reads column i for entries [first, last) (clamped to the tree). Every basket the range needs is read and

@@ -57,8 +57,8 @@ expect_fail "not a ROOT file" 1 "not a ROOT file" $LC root ls $D/EXPECTED.md
 expect_fail "missing file" 1 "cannot open" $LC root ls $T/nothere.root
 expect_fail "missing branch" 1 "no branch 'nope'" $LC root dump $D/uproot-HZZ.root events nope
 expect_fail "missing key" 1 "no key 'nope'" $LC root hist $D/uproot-HZZ.root nope
-expect_fail "unsupported branch" 1 "unsupported: object of class vector<string> in branch vector_string" \
-	$LC root dump $D/uproot-stl_containers.root tree vector_string
+expect_fail "unsupported branch" 1 "unsupported: object of class map<string,string> in branch map_string_string" \
+	$LC root dump $D/uproot-stl_containers.root tree map_string_string
 head -c 150000 $D/uproot-HZZ-zlib.root > "$T/cut.root"
 expect_fail "truncated file" 1 "cut.root" $LC root dump "$T/cut.root" events NJet
 grep -qE "byte|offset" "$T/err" && ok || ko "truncation message gives a byte or offset"

@@ -143,6 +143,14 @@ check_branch("uproot-small-evnt-tree-fullsplit.root", "tree", "SliceF64", [[floa
 check_branch("uproot-small-evnt-tree-fullsplit.root", "tree", "ArrayI16[10]", [[i] * 10 for i in range(100)])
 check_branch("uproot-small-evnt-tree-fullsplit.root", "tree", "P3.Px", [i - 1 for i in range(100)])
 check_branch("uproot-small-evnt-tree-fullsplit.root", "tree", "Beg", ["beg-%03d" % i for i in range(100)])
+# lists of lists: vector<vector<number>>, vector<string> (top level and as split members)
+check_branch("uproot-vectorVectorDouble.root", "t", "x",
+             [[], [[], []], [[10.0], [], [10.0, 20.0]], [[20.0, -21.0, -22.0]], [[200.0], [-201.0], [202.0]]])
+check_branch("unroot/tree_with_doubly_jagged.root", "t1", "bi", [[[2], [3, 5]], [[7, 9, 11], [13]], [[17], [19], []], [], [[]]])
+check_branch("uproot-stl_containers.root", "tree", "vector_string",
+             [["one", "two", "three", "four", "five"][:i + 1] for i in range(5)])
+check_branch("uproot-small-evnt-tree-fullsplit.root", "tree", "StlVecStr", [["vec-%03d" % i] * (i % 10) for i in range(100)])
+
 # STL collection members (fType 41, the CMS AOD layout) and their master count
 got, e = dump("uproot-issue-1221.root", "TrkAna/trkana", "dem")
 ok(got == [1], f"issue-1221 dem count: {got or e}")

@@ -252,6 +252,19 @@ static void test_jagged_api(void)
 		lc_root_array_free(&x);
 		lc_root_array_free(&y);
 		lc_root_array_free(&z);
+		/* only the baskets of the range are read, each once: Muon_Px has baskets [0, 2231) and [2231, 2421) */
+		long before = f->baskets_read;
+		CHECK(lc_root_branch_read(t, (size_t)i, 10, 20, &a, &e) == LC_OK);
+		lc_root_array_free(&a);
+		CHECK(f->baskets_read - before == 1);
+		before = f->baskets_read;
+		CHECK(lc_root_branch_read(t, (size_t)i, 0, INT64_MAX, &a, &e) == LC_OK && a.nentries == 2421);
+		lc_root_array_free(&a);
+		CHECK(f->baskets_read - before == 2);
+		before = f->baskets_read;
+		CHECK(lc_root_branch_read(t, (size_t)i, 2300, 2301, &a, &e) == LC_OK && a.nentries == 1);
+		lc_root_array_free(&a);
+		CHECK(f->baskets_read - before == 1);
 		/* empty range, clamped range */
 		CHECK(lc_root_branch_read(t, (size_t)i, 1, 1, &a, &e) == LC_OK && a.nentries == 0 && a.nvalues == 0);
 		lc_root_array_free(&a);

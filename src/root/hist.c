@@ -144,7 +144,7 @@ int rt_hist_decode(rbuf *b, const char *cls, lc_root_hist **out)
 		return rb_fail(b, LC_ERR_UNSUPPORTED, "unsupported: histogram class %s (TH1x, TH2x, TProfile are read)", cls);
 	}
 	h->dim = dim;
-	size_t end, pend = 0, dend = 0;
+	size_t end, pend = 0;
 	int pv = 0;
 	if (profile)
 		pv = rb_version(b, &pend);
@@ -169,8 +169,6 @@ int rt_hist_decode(rbuf *b, const char *cls, lc_root_hist **out)
 	size_t n;
 	h->cells = read_tarray(b, elt, &n);
 	rb_end(b, end, cls);
-	dend = end;
-	(void)dend;
 	if (profile && !b->rc) {
 		size_t nbe;
 		h->bin_entries = read_tarray(b, 'D', &nbe);

@@ -114,6 +114,7 @@ struct lc_root {
 	rclass *classes;     /* streamer infos, read on first use */
 	size_t nclasses;
 	int streamers_loaded, streamers_rc;
+	long baskets_read;   /* on-disk baskets loaded so far (tests check that reads touch only what they need) */
 };
 
 /* Makes bytes [off, off + n) (clamped to the file) of data valid: reads the missing blocks from the byte source;

@@ -560,6 +560,32 @@ static lc_root_type vector_type(const char *c, int *itemsize)
 	return LC_ROOT_NONE;
 }
 
+/* "vector<vector<T>>" (T a number) or "vector<string>": the inner type (STRING for strings); NONE otherwise. */
+static lc_root_type vector2_type(const char *c, int *itemsize)
+{
+	*itemsize = 0;
+	if (!c || strncmp(c, "vector<", 7))
+		return LC_ROOT_NONE;
+	const char *in = c + 7;
+	if (!strncmp(in, "string", 6) || !strncmp(in, "std::string", 11)) {
+		const char *r = in + (in[0] == 's' && in[1] == 't' && in[2] == 'd' ? 11 : 6);
+		while (*r == ' ')
+			r++;
+		return !strcmp(r, ">") ? LC_ROOT_STRING : LC_ROOT_NONE;
+	}
+	if (strncmp(in, "vector<", 7))
+		return LC_ROOT_NONE;
+	char buf[128];
+	str_copy(buf, in, sizeof buf);
+	size_t n = strlen(buf);
+	while (n && buf[n - 1] == ' ')
+		n--;
+	if (!n || buf[n - 1] != '>')
+		return LC_ROOT_NONE;
+	buf[n - 1] = 0;  /* the outer '>' */
+	return vector_type(buf, itemsize);
+}
+
 /* Decides how column c is read. */
 /* Sets c up for Double32_t (d32 = 1) or Float16_t values whose range, if any, is in title; n values per item. */
 static void set_packed(rcol *c, int d32, const char *title)
@@ -631,6 +657,11 @@ static void interpret(lc_root_tree *tr, rcol *c)
 				c->itemsize = sz;
 				c->kind = LC_ROOT_JAGGED;
 				c->header = 10;
+			} else if ((vt = vector2_type(k, &sz)) != LC_ROOT_NONE) {
+				c->type = vt;
+				c->itemsize = sz;
+				c->kind = LC_ROOT_JAGGED2;
+				c->header = 10;
 			} else if (is_hist_class(k)) {
 				c->type = LC_ROOT_OBJECT;
 				c->kind = LC_ROOT_OBJ;
@@ -678,6 +709,13 @@ static void interpret(lc_root_tree *tr, rcol *c)
 				c->type = vt;
 				c->itemsize = sz;
 				c->kind = LC_ROOT_JAGGED;
+				c->header = 10;
+				return;
+			}
+			if ((vt = vector2_type(tn, &sz)) != LC_ROOT_NONE) {
+				c->type = vt;
+				c->itemsize = sz;
+				c->kind = LC_ROOT_JAGGED2;
 				c->header = 10;
 				return;
 			}
@@ -1108,6 +1146,7 @@ static int load_basket(lc_root_tree *t, const rcol *c, const rspan *s, int level
 		return LC_OK;
 	}
 	int64_t seek = br->bseek[s->idx];
+	f->baskets_read++;
 	rkey k;
 	int rc = rt_key_read(f, seek, &k, err);
 	if (rc)
@@ -1131,7 +1170,7 @@ static int load_basket(lc_root_tree *t, const rcol *c, const rspan *s, int level
 		rb_fail(&b, LC_ERR_PARSE, "expected a TBasket key, found class '%s'", k.classname);
 	if (!b.rc && k.seek != seek)
 		rb_fail(&b, LC_ERR_PARSE, "basket key says it is at %lld", (long long)k.seek);
-	if (!b.rc && (nev < 0 || last < k.keylen || last - k.keylen > k.objlen))
+	if (!b.rc && (nev < 0 || nev > RT_MAX_ARRAY || last < k.keylen || last - k.keylen > k.objlen))
 		rb_fail(&b, LC_ERR_PARSE, "basket header: %d entries, fLast %d, fKeylen %d, fObjlen %d", nev, last,
 			k.keylen, k.objlen);
 	if (!b.rc && (int64_t)nev < s->last - s->first && s->last - s->first <= br->entries)
@@ -1224,6 +1263,8 @@ typedef struct obuf {
 	size_t n, cap;       /* bytes */
 	int64_t *off;
 	size_t noff, capoff;
+	int64_t *in;         /* inner list offsets (JAGGED2) */
+	size_t nin, capin;
 } obuf;
 
 static int ob_reserve(obuf *o, size_t add)
@@ -1252,6 +1293,20 @@ static int ob_off(obuf *o, int64_t x)
 		o->capoff = c;
 	}
 	o->off[o->noff++] = x;
+	return 0;
+}
+
+static int ob_in(obuf *o, int64_t x)
+{
+	if (o->nin == o->capin) {
+		size_t c = o->capin ? 2 * o->capin : 1024;
+		int64_t *w = realloc(o->in, c * sizeof *w);
+		if (!w)
+			return -1;
+		o->in = w;
+		o->capin = c;
+	}
+	o->in[o->nin++] = x;
 	return 0;
 }
 
@@ -1498,6 +1553,66 @@ static int decode(lc_root_tree *t, const rcol *c, const rspan *s, rbasket *k, in
 		}
 		return LC_OK;
 	}
+	if (c->kind == LC_ROOT_JAGGED2) {
+		if (!k->off)
+			return dfail(t, c, k, s->idx, s->first, err, "basket of lists without entry offsets");
+		for (int64_t e = a; e < b; e++) {
+			size_t st = (size_t)k->off[e], en = (size_t)k->off[e + 1];
+			if (en > k->n || st > en)
+				return dfail(t, c, k, s->idx, s->first + e, err, "entry outside the basket");
+			if (en > st) {
+				if (en - st < 10)
+					return dfail(t, c, k, s->idx, s->first + e, err, "entry shorter than its header");
+				const uint8_t *q = k->data + st;
+				uint32_t nl = be32(q + 6);
+				size_t pos = st + 10;
+				if (nl > en - pos)
+					return dfail(t, c, k, s->idx, s->first + e, err, "list count larger than the entry");
+				for (uint32_t j = 0; j < nl; j++) {
+					size_t m, h;
+					if (c->type == LC_ROOT_STRING) {
+						if (pos >= en)
+							return dfail(t, c, k, s->idx, s->first + e, err, "truncated string");
+						m = k->data[pos];
+						h = 1;
+						if (m == 255) {
+							if (en - pos < 5)
+								return dfail(t, c, k, s->idx, s->first + e, err, "truncated string");
+							m = be32(k->data + pos + 1);
+							h = 5;
+						}
+						if (m > en - pos - h)
+							return dfail(t, c, k, s->idx, s->first + e, err, "string runs past its entry");
+						if (ob_reserve(o, m))
+							return lc_error_set(err, LC_ERR_NOMEM, "out of memory");
+						memcpy(o->v + o->n, k->data + pos + h, m);
+						o->n += m;
+						pos += h + m;
+						if (ob_in(o, (int64_t)o->n))
+							return lc_error_set(err, LC_ERR_NOMEM, "out of memory");
+					} else {
+						if (en - pos < 4)
+							return dfail(t, c, k, s->idx, s->first + e, err, "truncated inner list");
+						m = be32(k->data + pos);
+						pos += 4;
+						if (m > (en - pos) / (size_t)c->itemsize)
+							return dfail(t, c, k, s->idx, s->first + e, err, "inner list runs past its entry");
+						if (ob_reserve(o, m * (size_t)c->itemsize))
+							return lc_error_set(err, LC_ERR_NOMEM, "out of memory");
+						put_values(o, k->data + pos, m, c->itemsize, c->type);
+						pos += m * (size_t)c->itemsize;
+						if (ob_in(o, (int64_t)(o->n / (size_t)c->itemsize)))
+							return lc_error_set(err, LC_ERR_NOMEM, "out of memory");
+					}
+				}
+				if (pos != en)
+					return dfail(t, c, k, s->idx, s->first + e, err, "entry longer than its lists");
+			}
+			if (ob_off(o, (int64_t)o->nin - 1))
+				return lc_error_set(err, LC_ERR_NOMEM, "out of memory");
+		}
+		return LC_OK;
+	}
 	if (c->kind == LC_ROOT_STR) {
 		size_t pos = 0;
 		/* without offsets, walk the entries from the start of the basket */
@@ -1562,7 +1677,10 @@ static int read_col(lc_root_tree *t, size_t ci, int64_t first, int64_t last, int
 	int rc = LC_OK;
 	if (jag && ob_off(&o, 0))
 		rc = lc_error_set(err, LC_ERR_NOMEM, "out of memory");
-	if (!jag && c->itemsize &&
+	if (c->kind == LC_ROOT_JAGGED2 && ob_in(&o, 0))
+		rc = lc_error_set(err, LC_ERR_NOMEM, "out of memory");
+	/* fixed-size values: reserve the exact size up front, within reason (fEntries comes from the file) */
+	if (!jag && c->itemsize && (uint64_t)(last - first) * (uint64_t)c->fixed <= ((uint64_t)1 << 23) &&
 	    ob_reserve(&o, (size_t)(last - first) * (size_t)c->fixed * lc_root_type_size(c->type)))
 		rc = lc_error_set(err, LC_ERR_NOMEM, "out of memory");
 	int64_t done = first;
@@ -1597,9 +1715,11 @@ static int read_col(lc_root_tree *t, size_t ci, int64_t first, int64_t last, int
 	if (rc) {
 		free(o.v);
 		free(o.off);
+		free(o.in);
 		return rc;
 	}
 	out->type = c->type;
+	out->inner = o.in;
 	out->first = first;
 	out->nentries = last - first;
 	out->values = o.v ? o.v : malloc(1);
@@ -1627,6 +1747,7 @@ void lc_root_array_free(lc_root_array *a)
 		return;
 	free(a->values);
 	free(a->offsets);
+	free(a->inner);
 	memset(a, 0, sizeof *a);
 }
 

@@ -1,6 +1,7 @@
 /* fuzz_root.c — libFuzzer target for the ROOT reader: opens the input, lists every directory recursively, reads
  * every histogram key and every branch of every tree (histograms inside branches too). Any input must give LC_OK or
- * an error with a message, never a crash, a leak or an out-of-bounds read. Objects are limited to 16 MiB. */
+ * an error with a message, never a crash, a leak or an out-of-bounds read. Objects are limited to 16 MiB. DQMIO-shaped
+ * inputs also go through the Indices reader. */
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -84,6 +85,13 @@ static void visit(lc_root *f, const char *dir, int depth)
 	lc_root_keys_free(k, n);
 }
 
+static int count_hist(void *ctx, const lc_hist *h, const lc_label_value *l, int nl, lc_error *err)
+{
+	(void)ctx, (void)l, (void)nl, (void)err;
+	sink += h->cells[lc_hist_ncells(h->dim, h->nx, h->ny) - 1] + (double)strlen(h->me);
+	return LC_OK;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	lc_root *f;
@@ -94,6 +102,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	lc_root_set_max_object(f, (size_t)16 << 20);
 	visit(f, "", 0);
+	if (lc_root_is_dqmio(f)) {
+		long n, skipped;
+		memset(&e, 0, sizeof e);
+		rc = lc_root_read_dqmio(f, NULL, 1, count_hist, NULL, &n, &skipped, &e);
+		must_say_why(rc, &e);
+	}
 	lc_root_close(f);
 	return 0;
 }

@@ -57,7 +57,7 @@ $(BUILD)/bench/%: bench/%.c $(STATIC)
 
 $(BUILD)/lumicert.pc: Makefile
 	@mkdir -p $(dir $@)
-	printf 'prefix=%s\nlibdir=$${prefix}/lib\nincludedir=$${prefix}/include\n\nName: lumicert\nDescription: ML certification of per-lumisection detector data\nVersion: %s\nRequires.private: %s\nLibs: -L$${libdir} -llumicert\nLibs.private: -lpthread -lm\nCflags: -I$${includedir}\n' \
+	printf 'prefix=%s\nlibdir=$${prefix}/lib\nincludedir=$${prefix}/include\n\nName: lumicert\nDescription: ML certification of per-lumisection detector data\nVersion: %s\nRequires.private: %s\nLibs: -L$${libdir} -llumicert\nLibs.private: -lXrdCl -lstdc++ -lpthread -lm\nCflags: -I$${includedir}\n' \
 		'$(PREFIX)' '$(VERSION)' '$(PKGS)' > $@
 
 # Unit tests, then command-line tests; tests/run.sh prints the total line "N passed, M failed".

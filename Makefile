@@ -94,7 +94,7 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include
 	install -m 755 bin/lumicert $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 $(STATIC) $(SHARED) $(DESTDIR)$(PREFIX)/lib/
-	install -m 644 include/lumicert.h include/lumicert_root.h $(DESTDIR)$(PREFIX)/include/
+	install -m 644 include/lumicert.h include/lumicert_root.h include/lumicert_extract.h $(DESTDIR)$(PREFIX)/include/
 	install -m 644 $(BUILD)/lumicert.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
 
 # Debian packages the build, tests, demo and benchmarks need (run as root or through sudo).

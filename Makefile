@@ -4,18 +4,23 @@
 PREFIX    ?= /usr/local
 CC        ?= cc
 BUILD     ?= build
-PKGS      := sqlite3 jansson xgboost
+PKGS      := sqlite3 jansson xgboost zlib liblzma liblz4 libzstd libxxhash libcurl
 WARN      := -std=c11 -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 OPT       ?= -O2 -g
 CFLAGS    ?=
 override CFLAGS += $(WARN) $(OPT) -D_POSIX_C_SOURCE=200809L -fPIC -Iinclude -Isrc $(shell pkg-config --cflags $(PKGS))
 override LDLIBS += $(shell pkg-config --libs $(PKGS)) -lpthread -lm
+# root:// inputs: the XRootD client (libxrootd-client-dev) has a C++ API and no pkg-config file; its one user is the
+# C++ unit src/root/io_xrootd.cc, compiled with the same optimisation/sanitizer flags
+override LDLIBS += -lXrdCl -lstdc++
+LC_CXXFLAGS = -std=c++17 -Wall -Wextra $(filter -Werror,$(CFLAGS)) $(OPT) -fPIC -Iinclude -Isrc -isystem /usr/include/xrootd
 VERSION   := $(shell sed -n 's/^\#define LC_VERSION "\(.*\)"/\1/p' include/lumicert.h)
 
 LIB_SRC   := $(sort $(wildcard src/*.c src/*/*.c))
 CLI_SRC   := $(sort $(wildcard cli/*.c))
 TEST_SRC  := $(sort $(wildcard tests/test_*.c))
-LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
+LIB_CXX   := $(sort $(wildcard src/*/*.cc))
+LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o) $(LIB_CXX:%.cc=$(BUILD)/%.o)
 CLI_OBJ   := $(CLI_SRC:%.c=$(BUILD)/%.o)
 TEST_BIN  := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 STATIC    := $(BUILD)/liblumicert.a
@@ -26,6 +31,10 @@ all: bin/lumicert $(STATIC) $(SHARED) $(BUILD)/lumicert.pc
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/%.o: %.cc
+	@mkdir -p $(dir $@)
+	$(CXX) $(LC_CXXFLAGS) -MMD -MP -c $< -o $@
 
 $(STATIC): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
@@ -48,7 +57,7 @@ $(BUILD)/bench/%: bench/%.c $(STATIC)
 
 $(BUILD)/lumicert.pc: Makefile
 	@mkdir -p $(dir $@)
-	printf 'prefix=%s\nlibdir=$${prefix}/lib\nincludedir=$${prefix}/include\n\nName: lumicert\nDescription: ML certification of per-lumisection detector data\nVersion: %s\nRequires.private: %s\nLibs: -L$${libdir} -llumicert\nLibs.private: -lpthread -lm\nCflags: -I$${includedir}\n' \
+	printf 'prefix=%s\nlibdir=$${prefix}/lib\nincludedir=$${prefix}/include\n\nName: lumicert\nDescription: ML certification of per-lumisection detector data\nVersion: %s\nRequires.private: %s\nLibs: -L$${libdir} -llumicert\nLibs.private: -lXrdCl -lstdc++ -lpthread -lm\nCflags: -I$${includedir}\n' \
 		'$(PREFIX)' '$(VERSION)' '$(PKGS)' > $@
 
 # Unit tests, then command-line tests; tests/run.sh prints the total line "N passed, M failed".
@@ -65,7 +74,7 @@ asan:
 FUZZ_SECONDS ?= 20
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 fuzz:
-	$(MAKE) CC=clang BUILD=build-fuzz OPT="-O1 -g -fsanitize=fuzzer-no-link,address,undefined" build-fuzz/liblumicert.a
+	$(MAKE) CC=clang CXX=clang++ BUILD=build-fuzz OPT="-O1 -g -fsanitize=fuzzer-no-link,address,undefined" build-fuzz/liblumicert.a
 	@set -e; for f in $(FUZZ_SRC); do \
 		n=$$(basename $$f .c); c=$${n#fuzz_}; \
 		clang $(CFLAGS) -O1 -g -fsanitize=fuzzer,address,undefined -o build-fuzz/$$n $$f build-fuzz/liblumicert.a $(LDLIBS); \
@@ -86,7 +95,7 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include
 	install -m 755 bin/lumicert $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 $(STATIC) $(SHARED) $(DESTDIR)$(PREFIX)/lib/
-	install -m 644 include/lumicert.h include/lumicert_report.h $(DESTDIR)$(PREFIX)/include/
+	install -m 644 include/lumicert.h include/lumicert_report.h include/lumicert_root.h include/lumicert_extract.h $(DESTDIR)$(PREFIX)/include/
 	install -m 644 $(BUILD)/lumicert.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
 
 # Debian packages the build, tests, demo and benchmarks need (run as root or through sudo).

@@ -60,5 +60,7 @@ int cmd_train_multi(int argc, char **argv);
 int score_multi(int argc, char **argv);
 int explain_multi(int argc, char **argv);
 int evaluate_channels(int argc, char **argv);
+int cmd_root(int argc, char **argv);
+int cmd_extract(int argc, char **argv);
 
 #endif

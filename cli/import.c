@@ -8,16 +8,20 @@
 #include <string.h>
 
 #include "cli.h"
+#include "lumicert_root.h"
 
 static const char *help =
-	"usage: lumicert import DB FILE... [--label-columns COL,...] [--format auto|csv|dials]\n\n"
+	"usage: lumicert import DB FILE... [--label-columns COL,...] [--format auto|csv|dials|root] [--me GLOB]\n\n"
 	"Imports per-lumisection histograms into the store DB (created if absent):\n"
 	"  ML4DQM CSV, wide (bin_0..bin_N columns) or long (histo as a quoted list), 1D or 2D;\n"
 	"  DIALS JSON records (run_number, ls_number, me, x_min, x_max, x_bin, entries, data; 2D with y_*).\n"
 	"All cells are stored, under/overflow included (docs/store.md). Re-importing an LS replaces it.\n"
 	"All files go in one transaction: on any error nothing is imported and the exit code is 1.\n\n"
 	"  --label-columns COL,...  turn these CSV columns into label sources of the same name (1 good, 0 bad)\n"
-	"  --format F               auto (default: .json is DIALS, else CSV), csv or dials\n";
+	"  ROOT files: CMS DQMIO (per-LS MEs of the Indices and TH1x/TH2x trees), or one TH1/TH2 key per LS\n"
+	"  named run<R>_ls<L>_<ME> (docs/root.md).\n"
+	"  --format F               auto (default: .json is DIALS, .root is ROOT, else CSV), csv, dials or root\n"
+	"  --me GLOB                ROOT files: import only MEs whose name matches GLOB (e.g. 'PixelPhase1/*charge*')\n";
 
 typedef struct import_ctx {
 	lc_store *st;
@@ -58,7 +62,8 @@ static int ends_with(const char *s, const char *suffix)
 typedef struct import_src {
 	const char **files;       /* nfiles paths */
 	int nfiles;
-	const char *format;       /* auto, csv or dials */
+	const char *format;       /* auto, csv, dials or root */
+	const char *me;           /* ROOT files: ME name pattern (fnmatch glob), NULL for all */
 	const char *const *cols;  /* ncol label columns */
 	int ncol;
 } import_src;
@@ -72,6 +77,17 @@ static int read_file(const import_src *src, int i, lc_hist_fn fn, void *ctx, lc_
 		return lc_error_set(err, LC_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
 	int rc;
 	int dials = !strcmp(src->format, "dials") || (!strcmp(src->format, "auto") && ends_with(path, ".json"));
+	int root = !strcmp(src->format, "root") || (!strcmp(src->format, "auto") && ends_with(path, ".root"));
+	if (src->me && !root) {
+		fclose(f);
+		return lc_error_set(err, LC_ERR_INVALID, "%s: --me applies to ROOT files only", path);
+	}
+	if (!strcmp(src->format, "root") || (!strcmp(src->format, "auto") && ends_with(path, ".root"))) {
+		fclose(f);
+		if (src->ncol)
+			return lc_error_set(err, LC_ERR_INVALID, "%s: --label-columns applies to CSV files only", path);
+		return lc_root_read_ls_hists(path, src->me, fn, ctx, NULL, err);
+	}
 	if (dials && src->ncol)
 		rc = lc_error_set(err, LC_ERR_INVALID, "%s: --label-columns applies to CSV files only", path);
 	else if (dials)
@@ -320,7 +336,7 @@ int cmd_import(int argc, char **argv)
 		fputs(help, stdout);
 		return 0;
 	}
-	const char *db = NULL, *labelcols = NULL, *format = "auto";
+	const char *db = NULL, *labelcols = NULL, *format = "auto", *me = NULL;
 	const char **files = calloc((size_t)argc, sizeof *files);
 	int nfiles = 0;
 	for (int i = 1; i < argc; i++) {
@@ -329,6 +345,8 @@ int cmd_import(int argc, char **argv)
 			labelcols = v;
 		else if (opt_value(argc, argv, &i, "--format", &v))
 			format = v;
+		else if (opt_value(argc, argv, &i, "--me", &v))
+			me = v;
 		else if (argv[i][0] == '-' && argv[i][1] == '-')
 			return usage_error("import", "unknown option %s", argv[i]);
 		else if (!db)
@@ -338,8 +356,8 @@ int cmd_import(int argc, char **argv)
 	}
 	if (!db || !nfiles)
 		return usage_error("import", "expected DB and at least one FILE");
-	if (strcmp(format, "auto") && strcmp(format, "csv") && strcmp(format, "dials"))
-		return usage_error("import", "--format must be auto, csv or dials");
+	if (strcmp(format, "auto") && strcmp(format, "csv") && strcmp(format, "dials") && strcmp(format, "root"))
+		return usage_error("import", "--format must be auto, csv, dials or root");
 
 	/* label column names, split on commas */
 	char *cols = labelcols ? strdup(labelcols) : NULL;
@@ -356,7 +374,7 @@ int cmd_import(int argc, char **argv)
 	import_ctx c = {.st = st};
 	if (!rc)
 		rc = lc_store_begin(st, &err);
-	import_src src = {.files = files, .nfiles = nfiles, .format = format, .cols = colv, .ncol = ncol};
+	import_src src = {.files = files, .nfiles = nfiles, .format = format, .me = me, .cols = colv, .ncol = ncol};
 	if (!rc)
 		rc = import_all(&c, &src, &err);
 	if (!rc)

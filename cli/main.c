@@ -20,6 +20,8 @@ static const struct {
 	{"info", cmd_info, "what a store holds: MEs, runs, LS, label sources, models"},
 	{"certify", cmd_certify, "certify LS with a classifier and a grey zone under caps on loss and pollution"},
 	{"stream", cmd_stream, "replay grey-zone certification chunk by chunk in time order: manual work, loss, pollution"},
+	{"root", cmd_root, "look into ROOT files: keys, trees, branch data, histograms (root ls|dump|hist)"},
+	{"extract", cmd_extract, "per-LS features from ROOT event files, local or http(s):// (quantile particles, percentiles)"},
 };
 
 static void usage(FILE *f)

@@ -218,6 +218,12 @@ int lc_store_put_model(lc_store *st, const char *path, const char *header_json, 
 int lc_store_put_score(lc_store *st, int64_t model_id, int64_t run, int64_t ls, int evaluable, double score,
 		       lc_error *err);
 
+/* Stores per-LS features (lumicert extract): values is (nrows, ncols) row-major, column j named name[j] in channel
+ * channel[j]; table feature(run, ls, channel, name, value) is created on first use (older stores stay readable);
+ * non-finite values are stored as NULL; earlier values of the same (run, ls, name) are replaced. */
+int lc_store_put_features(lc_store *st, size_t nrows, const int64_t *run, const int64_t *ls, size_t ncols,
+			  const char *const *channel, const char *const *name, const double *values, lc_error *err);
+
 /* ---------------------------------------------------------------- preparation of histograms into model inputs */
 
 enum { LC_NORM_NONE = 0, LC_NORM_L1 = 1 };

@@ -801,3 +801,38 @@ int lc_store_put_score(lc_store *st, int64_t model_id, int64_t run, int64_t ls, 
 	sqlite3_reset(s);
 	return rc;
 }
+
+/* ---------------------------------------------------------------- per-LS features (lumicert extract) */
+
+int lc_store_put_features(lc_store *st, size_t nrows, const int64_t *run, const int64_t *ls, size_t ncols,
+			  const char *const *channel, const char *const *name, const double *values, lc_error *err)
+{
+	int rc = exec(st, "CREATE TABLE IF NOT EXISTS feature(run INTEGER NOT NULL, ls INTEGER NOT NULL,"
+			  " channel TEXT NOT NULL, name TEXT NOT NULL, value REAL, PRIMARY KEY(run, ls, name)) WITHOUT ROWID;",
+		      err);
+	if (rc)
+		return rc;
+	sqlite3_stmt *s;
+	if ((rc = prepare(st, "INSERT OR REPLACE INTO feature(run, ls, channel, name, value) VALUES(?, ?, ?, ?, ?)", &s,
+			  err)))
+		return rc;
+	for (size_t i = 0; i < nrows && !rc; i++)
+		for (size_t j = 0; j < ncols; j++) {
+			double v = values[i * ncols + j];
+			sqlite3_bind_int64(s, 1, run[i]);
+			sqlite3_bind_int64(s, 2, ls[i]);
+			sqlite3_bind_text(s, 3, channel[j], -1, SQLITE_STATIC);
+			sqlite3_bind_text(s, 4, name[j], -1, SQLITE_STATIC);
+			if (isfinite(v))
+				sqlite3_bind_double(s, 5, v);
+			else
+				sqlite3_bind_null(s, 5);
+			if (sqlite3_step(s) != SQLITE_DONE) {
+				rc = sql_err(st, err, "insert feature");
+				break;
+			}
+			sqlite3_reset(s);
+		}
+	sqlite3_finalize(s);
+	return rc;
+}

@@ -1,0 +1,795 @@
+/* extract.c — per-event features from ROOT event files (quantile particles by pT, total momentum vector per
+ * channel), event files, per-LS statistics (mean, std, percentiles), CSV and store output, and the threaded,
+ * sharded, resumable run over a URL list. Definitions: docs/extract.md. */
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "lumicert_extract.h"
+
+/* ---------------------------------------------------------------- event tables */
+
+void lc_event_table_free(lc_event_table *t)
+{
+	if (!t)
+		return;
+	for (size_t i = 0; i < t->ncols; i++)
+		free(t->names[i]);
+	free(t->names);
+	free(t->rows);
+	memset(t, 0, sizeof *t);
+}
+
+static int add_name(lc_event_table *t, size_t *cap, lc_error *err, const char *fmt, ...) LC_PRINTF(4, 5);
+static int add_name(lc_event_table *t, size_t *cap, lc_error *err, const char *fmt, ...)
+{
+	if (t->ncols == *cap) {
+		size_t c = *cap ? 2 * *cap : 16;
+		char **n = realloc(t->names, c * sizeof *n);
+		if (!n)
+			return lc_error_set(err, LC_ERR_NOMEM, "out of memory");
+		t->names = n;
+		*cap = c;
+	}
+	char buf[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	if (!(t->names[t->ncols] = strdup(buf)))
+		return lc_error_set(err, LC_ERR_NOMEM, "out of memory");
+	t->ncols++;
+	return LC_OK;
+}
+
+/* Columns of channel k start here: run, lumi, extras, then per channel 1 + nb*N (+ 3). */
+static size_t channel_cols(const lc_extract_config *c, size_t k)
+{
+	const lc_extract_channel *ch = &c->channels[k];
+	return 1 + ch->nbranches * (size_t)c->quantiles + (ch->eta >= 0 && ch->phi >= 0 ? 3 : 0);
+}
+
+int lc_event_table_init(const lc_extract_config *c, lc_event_table *t, lc_error *err)
+{
+	memset(t, 0, sizeof *t);
+	size_t cap = 0;
+	int rc = add_name(t, &cap, err, "run");
+	if (!rc)
+		rc = add_name(t, &cap, err, "lumi");
+	for (size_t i = 2; i < c->nper_ls && !rc; i++)
+		rc = add_name(t, &cap, err, "%s", c->per_ls_names[i]);
+	for (size_t k = 0; k < c->nchannels && !rc; k++) {
+		const lc_extract_channel *ch = &c->channels[k];
+		rc = add_name(t, &cap, err, "%s_count", ch->name);
+		for (size_t b = 0; b < ch->nbranches && !rc; b++)
+			for (int q = 0; q < c->quantiles && !rc; q++)
+				rc = add_name(t, &cap, err, "%s_%s_q%d", ch->name, ch->features[b], q);
+		if (ch->eta >= 0 && ch->phi >= 0 && !rc)
+			if (!(rc = add_name(t, &cap, err, "%s_px", ch->name)) && !(rc = add_name(t, &cap, err, "%s_py", ch->name)))
+				rc = add_name(t, &cap, err, "%s_pz", ch->name);
+	}
+	if (rc)
+		lc_event_table_free(t);
+	return rc;
+}
+
+/* A branch read over a chunk, used in place: values of its own type, entry starts from its offsets. */
+typedef struct col {
+	lc_root_array a;    /* as read (lc_root_array_free) */
+	int64_t base;       /* a.offsets[0]: offsets are relative to the first entry read */
+} col;
+
+static void col_free(col *c)
+{
+	lc_root_array_free(&c->a);
+	memset(c, 0, sizeof *c);
+}
+
+/* Index in a.values of the first value of entry e of the chunk. */
+static inline int64_t col_start(const col *c, int64_t e)
+{
+	return c->a.offsets ? c->a.offsets[e] - c->base : e * c->a.fixed;
+}
+
+/* Value i as a double (numbers only: col_read refuses other types). */
+static inline double col_val(const col *c, int64_t i)
+{
+	const void *v = c->a.values;
+	switch (c->a.type) {
+	case LC_ROOT_F32: return (double)((const float *)v)[i];
+	case LC_ROOT_F64: return ((const double *)v)[i];
+	case LC_ROOT_I32: return (double)((const int32_t *)v)[i];
+	case LC_ROOT_U32: return (double)((const uint32_t *)v)[i];
+	case LC_ROOT_BOOL:
+	case LC_ROOT_U8: return (double)((const uint8_t *)v)[i];
+	case LC_ROOT_I8: return (double)((const int8_t *)v)[i];
+	case LC_ROOT_I16: return (double)((const int16_t *)v)[i];
+	case LC_ROOT_U16: return (double)((const uint16_t *)v)[i];
+	case LC_ROOT_I64: return (double)((const int64_t *)v)[i];
+	case LC_ROOT_U64: return (double)((const uint64_t *)v)[i];
+	default: return NAN;
+	}
+}
+
+static int col_read(lc_root_tree *t, const char *branch, const char *where, int64_t a, int64_t b, col *out,
+		    lc_error *err)
+{
+	memset(out, 0, sizeof *out);
+	long i = lc_root_tree_find(t, branch);
+	if (i < 0)
+		return lc_error_set(err, LC_ERR_PARSE, "%s: no branch '%s' in tree '%s'", where, branch, lc_root_tree_name(t));
+	int rc = lc_root_branch_read(t, (size_t)i, a, b, &out->a, err);
+	if (rc)
+		return rc;
+	if (out->a.type == LC_ROOT_NONE || out->a.type >= LC_ROOT_STRING)
+		rc = lc_error_set(err, LC_ERR_PARSE, "%s: branch '%s' holds %s, not numbers", where, branch,
+				  lc_root_type_name(out->a.type));
+	else if (out->a.nentries != b - a)
+		rc = lc_error_set(err, LC_ERR_PARSE, "%s: branch '%s' has %lld entries in [%lld, %lld)", where, branch,
+				  (long long)out->a.nentries, (long long)a, (long long)b);
+	if (rc) {
+		col_free(out);
+		return rc;
+	}
+	out->base = out->a.offsets ? out->a.offsets[0] : 0;
+	return LC_OK;
+}
+
+/* A particle for sorting: its ordering value and index (ties keep index order, so the sort is stable). */
+typedef struct part {
+	double v;
+	int64_t i;
+} part;
+
+static int part_cmp(const void *pa, const void *pb)
+{
+	const part *a = pa, *b = pb;
+	int na = isnan(a->v), nb = isnan(b->v);
+	if (na != nb)
+		return na - nb; /* NaN last, as numpy sorts */
+	if (!na && a->v != b->v)
+		return a->v < b->v ? -1 : 1;
+	return (a->i > b->i) - (a->i < b->i);
+}
+
+/* sinh(x) from one exp; for 1e-3 < |x| < 700 its relative error stays below 1e-12 */
+static inline double sinh_exp(double x)
+{
+	double e = exp(x);
+	return 0.5 * (e - 1.0 / e);
+}
+
+/* Features of one channel for entry e of a chunk into out (channel_cols values). cols are the channel's branches. */
+static int channel_event(const lc_extract_config *c, const lc_extract_channel *ch, const col *cols, int64_t e,
+			 int64_t entry, part **scratch, size_t *scap, double *out, lc_error *err)
+{
+	int64_t o0 = col_start(&cols[0], e), M = col_start(&cols[0], e + 1) - o0;
+	for (size_t b = 1; b < ch->nbranches; b++)
+		if (col_start(&cols[b], e + 1) - col_start(&cols[b], e) != M)
+			return lc_error_set(err, LC_ERR_PARSE, "per_event.%s: entry %lld: branch '%s' has %lld values, '%s' "
+					    "has %lld", ch->name, (long long)entry, ch->branches[b],
+					    (long long)(col_start(&cols[b], e + 1) - col_start(&cols[b], e)), ch->branches[0],
+					    (long long)M);
+	int64_t m = (M + ch->read_each - 1) / ch->read_each; /* particles used: indices 0, k, 2k, ... */
+	if ((size_t)m > *scap) {
+		size_t cap = (size_t)m * 2;
+		part *p = realloc(*scratch, cap * sizeof *p);
+		if (!p)
+			return lc_error_set(err, LC_ERR_NOMEM, "out of memory");
+		*scratch = p;
+		*scap = cap;
+	}
+	part *p = *scratch;
+	if (cols[0].a.type == LC_ROOT_F32) { /* the common case, without a type switch per value */
+		const float *v = (const float *)cols[0].a.values + o0;
+		for (int64_t j = 0; j < m; j++)
+			p[j] = (part){(double)v[j * ch->read_each], j * ch->read_each};
+	} else {
+		for (int64_t j = 0; j < m; j++)
+			p[j] = (part){col_val(&cols[0], o0 + j * ch->read_each), j * ch->read_each};
+	}
+	if (m > 24) {
+		qsort(p, (size_t)m, sizeof *p, part_cmp);
+	} else {
+		for (int64_t j = 1; j < m; j++) { /* insertion sort: the common short lists */
+			part x = p[j];
+			int64_t k = j;
+			while (k > 0 && part_cmp(&p[k - 1], &x) > 0) {
+				p[k] = p[k - 1];
+				k--;
+			}
+			p[k] = x;
+		}
+	}
+	int N = c->quantiles;
+	*out++ = (double)m;
+	for (size_t b = 0; b < ch->nbranches; b++) {
+		const col *cb = &cols[b];
+		int64_t ob = col_start(cb, e);
+		const float *vf = cb->a.type == LC_ROOT_F32 ? (const float *)cb->a.values + ob : NULL;
+		for (int q = 0; q < N; q++) {
+			int64_t k;
+			if (m >= N)
+				k = q < N - 1 ? (int64_t)q * (m / N) : m - 1;
+			else
+				k = q < m ? q : -1; /* zero-padded */
+			*out++ = k < 0 ? 0.0 : vf ? (double)vf[p[k].i] : col_val(cb, ob + p[k].i);
+		}
+	}
+	if (ch->eta >= 0 && ch->phi >= 0) {
+		const col *ce = &cols[ch->eta], *cp = &cols[ch->phi];
+		int64_t oe = col_start(ce, e), op = col_start(cp, e);
+		double px = 0, py = 0, pz = 0;
+		int f32 = cols[0].a.type == LC_ROOT_F32 && ce->a.type == LC_ROOT_F32 && cp->a.type == LC_ROOT_F32;
+		const float *fpt = f32 ? (const float *)cols[0].a.values + o0 : NULL,
+			    *feta = f32 ? (const float *)ce->a.values + oe : NULL,
+			    *fphi = f32 ? (const float *)cp->a.values + op : NULL;
+		for (int64_t j = 0; j < M; j += ch->read_each) {
+			double pt = f32 ? (double)fpt[j] : col_val(&cols[0], o0 + j);
+			if (pt == 0)
+				continue; /* along the beam (generator beam particles have |eta| ~ 1e10): nothing to add */
+			double phi = f32 ? (double)fphi[j] : col_val(cp, op + j);
+			px += pt * cos(phi);
+			py += pt * sin(phi);
+			double eta = f32 ? (double)feta[j] : col_val(ce, oe + j);
+			/* sinh through one exp (cheaper than libm's sinh); near 0 the cancellation costs eps/|eta|, so
+			 * small |eta| keeps sinh (relative error stays below 1e-12 either way) */
+			pz += pt * (fabs(eta) > 1e-3 && fabs(eta) < 700 ? sinh_exp(eta) : sinh(eta));
+		}
+		*out++ = px;
+		*out++ = py;
+		*out++ = pz;
+	}
+	return LC_OK;
+}
+
+int lc_extract_events(const lc_extract_config *c, lc_root *f, int64_t first, int64_t last, lc_event_table *t,
+		      lc_error *err)
+{
+	lc_root_tree *tree;
+	int rc = lc_root_tree_open(f, c->tree, &tree, err);
+	if (rc)
+		return rc;
+	rc = lc_extract_events_tree(c, tree, first, last, t, err);
+	lc_root_tree_close(tree);
+	return rc;
+}
+
+int lc_extract_events_tree(const lc_extract_config *c, lc_root_tree *tree, int64_t first, int64_t last,
+			   lc_event_table *t, lc_error *err)
+{
+	int rc = LC_OK;
+	int64_t n = lc_root_tree_entries(tree);
+	if (last < 0 || last > n)
+		last = n;
+	if (first < 0)
+		first = 0;
+	int64_t batch = INT64_MAX;
+	size_t nb = 0;
+	for (size_t k = 0; k < c->nchannels; k++) {
+		if (c->channels[k].batch < batch)
+			batch = c->channels[k].batch;
+		nb += c->channels[k].nbranches;
+	}
+	col *ls = calloc(c->nper_ls, sizeof *ls), *cols = calloc(nb ? nb : 1, sizeof *cols);
+	part *scratch = NULL;
+	size_t scap = 0;
+	if (!ls || !cols)
+		rc = lc_error_set(err, LC_ERR_NOMEM, "out of memory");
+	for (int64_t a = first; a < last && !rc; a += batch) {
+		int64_t b = last - a > batch ? a + batch : last;
+		for (size_t i = 0; i < c->nper_ls && !rc; i++) {
+			char where[64];
+			snprintf(where, sizeof where, "per_lumisection[%zu]", i);
+			rc = col_read(tree, c->per_ls[i], where, a, b, &ls[i], err);
+			for (int64_t e = 0; e < b - a && !rc; e++)
+				if (col_start(&ls[i], e + 1) - col_start(&ls[i], e) != 1)
+					rc = lc_error_set(err, LC_ERR_PARSE, "%s: branch '%s' has %lld values in entry %lld, not one",
+							  where, c->per_ls[i], (long long)(col_start(&ls[i], e + 1) - col_start(&ls[i], e)),
+							  (long long)(a + e));
+		}
+		for (size_t k = 0, x = 0; k < c->nchannels; k++)
+			for (size_t j = 0; j < c->channels[k].nbranches && !rc; j++, x++) {
+				char where[300];
+				snprintf(where, sizeof where, "per_event.%s.branches[%zu]", c->channels[k].name, j);
+				rc = col_read(tree, c->channels[k].branches[j], where, a, b, &cols[x], err);
+			}
+		if (!rc && t->nrows + (size_t)(b - a) > t->cap) {
+			size_t cap = t->nrows + (size_t)(last - a); /* the whole range at once: no copies while growing */
+			double *r = realloc(t->rows, cap * t->ncols * sizeof *r);
+			if (!r)
+				rc = lc_error_set(err, LC_ERR_NOMEM, "out of memory for %zu events", cap);
+			else {
+				t->rows = r;
+				t->cap = cap;
+			}
+		}
+		for (int64_t e = 0; e < b - a && !rc; e++) {
+			double *row = t->rows + (t->nrows + (size_t)e) * t->ncols;
+			size_t o = 0;
+			for (size_t i = 0; i < c->nper_ls; i++)
+				row[o++] = col_val(&ls[i], col_start(&ls[i], e));
+			for (size_t k = 0, x = 0; k < c->nchannels && !rc; k++) {
+				rc = channel_event(c, &c->channels[k], cols + x, e, a + e, &scratch, &scap, row + o, err);
+				o += channel_cols(c, k);
+				x += c->channels[k].nbranches;
+			}
+		}
+		if (!rc)
+			t->nrows += (size_t)(b - a);
+		for (size_t i = 0; i < c->nper_ls; i++)
+			col_free(&ls[i]);
+		for (size_t x = 0; x < nb; x++)
+			col_free(&cols[x]);
+	}
+	free(ls);
+	free(cols);
+	free(scratch);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- event files */
+
+static int host_le(void)
+{
+	uint16_t one = 1;
+	unsigned char b;
+	memcpy(&b, &one, 1);
+	return b == 1;
+}
+
+struct lc_event_writer {
+	FILE *f;            /* the temporary file */
+	char *path, *tmp;   /* final and temporary names */
+	size_t ncols;       /* columns of every table added */
+	size_t nrows;       /* rows written */
+	long rows_at;       /* file offset of the fixed-width row count, rewritten at commit */
+};
+
+int lc_event_writer_open(const char *path, const lc_event_table *cols, lc_event_writer **out, lc_error *err)
+{
+	if (!host_le())
+		return lc_error_set(err, LC_ERR_UNSUPPORTED, "%s: event files are written on little-endian hosts only", path);
+	lc_event_writer *w = calloc(1, sizeof *w);
+	size_t n = strlen(path) + 32;
+	if (!w || !(w->path = strdup(path)) || !(w->tmp = malloc(n))) {
+		lc_event_writer_close(w, 0, NULL);
+		return lc_error_set(err, LC_ERR_NOMEM, "out of memory");
+	}
+	snprintf(w->tmp, n, "%s.tmp%ld.%p", path, (long)getpid(), (void *)w);
+	if (!(w->f = fopen(w->tmp, "wb"))) {
+		int rc = lc_error_set(err, LC_ERR_IO, "%s: cannot write: %s", w->tmp, strerror(errno));
+		lc_event_writer_close(w, 0, NULL);
+		return rc;
+	}
+	w->ncols = cols->ncols;
+	fprintf(w->f, "LCEVT 1\ncolumns %zu\n", cols->ncols);
+	for (size_t i = 0; i < cols->ncols; i++)
+		fprintf(w->f, "%s\n", cols->names[i]);
+	w->rows_at = ftell(w->f);
+	fprintf(w->f, "rows %020zu\n", (size_t)0);
+	*out = w;
+	return LC_OK;
+}
+
+int lc_event_writer_add(lc_event_writer *w, const lc_event_table *t, lc_error *err)
+{
+	if (t->ncols != w->ncols)
+		return lc_error_set(err, LC_ERR_INVALID, "%s: a table of %zu columns added to an event file of %zu", w->path,
+				    t->ncols, w->ncols);
+	if (t->nrows && fwrite(t->rows, sizeof(double) * t->ncols, t->nrows, w->f) != t->nrows)
+		return lc_error_set(err, LC_ERR_IO, "%s: cannot write: %s", w->tmp, strerror(errno));
+	w->nrows += t->nrows;
+	return LC_OK;
+}
+
+int lc_event_writer_close(lc_event_writer *w, int commit, lc_error *err)
+{
+	if (!w)
+		return LC_OK;
+	int rc = LC_OK;
+	if (w->f) {
+		if (commit && (fseek(w->f, w->rows_at, SEEK_SET) != 0 || fprintf(w->f, "rows %020zu\n", w->nrows) < 0))
+			rc = LC_ERR_IO;
+		if (ferror(w->f))
+			rc = LC_ERR_IO;
+		if (fclose(w->f) != 0)
+			rc = LC_ERR_IO;
+		if (commit && !rc && rename(w->tmp, w->path) != 0)
+			rc = LC_ERR_IO;
+		if (rc)
+			lc_error_set(err, rc, "%s: cannot write: %s", w->path, strerror(errno));
+		if (rc || !commit)
+			remove(w->tmp);
+	}
+	free(w->path);
+	free(w->tmp);
+	free(w);
+	return rc;
+}
+
+/* Reads the header of event file f (path for messages); leaves f at the first row. */
+static int read_header(FILE *f, const char *path, const lc_event_table *want, lc_event_table *out, size_t *nrows,
+		       lc_error *err)
+{
+	char line[600];
+	int rc = LC_OK;
+	size_t nc = 0, ln = 2;
+	memset(out, 0, sizeof *out);
+	if (!fgets(line, sizeof line, f) || strcmp(line, "LCEVT 1\n"))
+		return lc_error_set(err, LC_ERR_VERSION, "%s:1: not a lumicert event file of version 1", path);
+	if (!fgets(line, sizeof line, f) || sscanf(line, "columns %zu", &nc) != 1 || nc == 0 || nc > 100000)
+		return lc_error_set(err, LC_ERR_PARSE, "%s:2: expected 'columns N'", path);
+	if (!(out->names = calloc(nc, sizeof *out->names)))
+		return lc_error_set(err, LC_ERR_NOMEM, "out of memory");
+	for (size_t i = 0; i < nc && !rc; i++) {
+		ln++;
+		if (!fgets(line, sizeof line, f) || !strchr(line, '\n')) {
+			rc = lc_error_set(err, LC_ERR_PARSE, "%s:%zu: expected a column name", path, ln);
+			break;
+		}
+		*strchr(line, '\n') = 0;
+		if (!(out->names[i] = strdup(line)))
+			rc = lc_error_set(err, LC_ERR_NOMEM, "out of memory");
+		out->ncols = i + 1;
+		if (!rc && want && (nc != want->ncols || strcmp(line, want->names[i])))
+			rc = lc_error_set(err, LC_ERR_INVALID, "%s:%zu: column %zu is '%s' where the config gives '%s' (extracted "
+					  "with another config: remove the file to extract it again)", path, ln, i + 1, line,
+					  i < want->ncols ? want->names[i] : "(nothing)");
+	}
+	if (!rc && (!fgets(line, sizeof line, f) || sscanf(line, "rows %zu", nrows) != 1))
+		rc = lc_error_set(err, LC_ERR_PARSE, "%s:%zu: expected 'rows N'", path, ln + 1);
+	if (!rc) {
+		long here = ftell(f);
+		struct stat st;
+		if (here < 0 || fstat(fileno(f), &st) != 0 ||
+		    (uint64_t)(st.st_size - here) != (uint64_t)*nrows * nc * sizeof(double))
+			rc = lc_error_set(err, LC_ERR_PARSE, "%s: byte %ld: %zu rows of %zu values do not match the file size",
+					  path, here, *nrows, nc);
+	}
+	if (rc)
+		lc_event_table_free(out);
+	return rc;
+}
+
+int lc_event_files_concat(const char *const *parts, size_t n, const char *path, lc_error *err)
+{
+	lc_event_writer *w = NULL;
+	int rc = LC_OK;
+	char *buf = malloc(1 << 20);
+	if (!buf)
+		return lc_error_set(err, LC_ERR_NOMEM, "out of memory");
+	for (size_t i = 0; i < n && !rc; i++) {
+		FILE *f = fopen(parts[i], "rb");
+		if (!f) {
+			rc = lc_error_set(err, LC_ERR_IO, "%s: cannot open: %s", parts[i], strerror(errno));
+			break;
+		}
+		lc_event_table cols;
+		size_t nrows;
+		rc = read_header(f, parts[i], NULL, &cols, &nrows, err);
+		if (!rc && !w)
+			rc = lc_event_writer_open(path, &cols, &w, err);
+		if (!rc && cols.ncols != w->ncols)
+			rc = lc_error_set(err, LC_ERR_INVALID, "%s: %zu columns, the first part has %zu", parts[i], cols.ncols,
+					  w->ncols);
+		lc_event_table_free(&cols);
+		size_t k;
+		while (!rc && (k = fread(buf, 1, (size_t)1 << 20, f)) > 0)
+			if (fwrite(buf, 1, k, w->f) != k)
+				rc = lc_error_set(err, LC_ERR_IO, "%s: cannot write: %s", w->tmp, strerror(errno));
+		if (!rc && ferror(f))
+			rc = lc_error_set(err, LC_ERR_IO, "%s: read error", parts[i]);
+		if (!rc)
+			w->nrows += nrows;
+		fclose(f);
+	}
+	free(buf);
+	int rc2 = lc_event_writer_close(w, !rc, rc ? NULL : err);
+	return rc ? rc : rc2;
+}
+
+int lc_event_table_write(const lc_event_table *t, const char *path, lc_error *err)
+{
+	lc_event_writer *w;
+	int rc = lc_event_writer_open(path, t, &w, err);
+	if (rc)
+		return rc;
+	rc = lc_event_writer_add(w, t, err);
+	int rc2 = lc_event_writer_close(w, !rc, rc ? NULL : err);
+	return rc ? rc : rc2;
+}
+
+int lc_event_table_read(const char *path, const lc_event_table *want, lc_event_table *out, lc_error *err)
+{
+	memset(out, 0, sizeof *out);
+	if (!host_le())
+		return lc_error_set(err, LC_ERR_UNSUPPORTED, "%s: event files are read on little-endian hosts only", path);
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return lc_error_set(err, LC_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+	size_t nr = 0;
+	int rc = read_header(f, path, want, out, &nr, err);
+	if (!rc && !(out->rows = malloc((nr ? nr : 1) * out->ncols * sizeof(double))))
+		rc = lc_error_set(err, LC_ERR_NOMEM, "out of memory");
+	if (!rc && nr && fread(out->rows, sizeof(double) * out->ncols, nr, f) != nr)
+		rc = lc_error_set(err, LC_ERR_IO, "%s: read error", path);
+	fclose(f);
+	if (rc) {
+		lc_event_table_free(out);
+		return rc;
+	}
+	out->nrows = out->cap = nr;
+	return LC_OK;
+}
+
+/* ---------------------------------------------------------------- per-LS statistics */
+
+void lc_ls_features_free(lc_ls_features *f)
+{
+	if (!f)
+		return;
+	for (size_t i = 0; i < f->ncols; i++) {
+		free(f->names[i]);
+		free(f->channel[i]);
+	}
+	free(f->names);
+	free(f->channel);
+	free(f->run);
+	free(f->ls);
+	free(f->values);
+	free(f);
+}
+
+static const char *const stat_names[] = {"mean", "std", "p1", "p25", "p50", "p75", "p99"};
+static const double stat_pct[] = {0, 0, 1, 25, 50, 75, 99};
+#define NSTAT 7
+
+/* A row reference for grouping by LS. */
+typedef struct rowref {
+	int64_t run, ls;
+	size_t table, row;
+} rowref;
+
+static int rowref_cmp(const void *pa, const void *pb)
+{
+	const rowref *a = pa, *b = pb;
+	if (a->run != b->run)
+		return a->run < b->run ? -1 : 1;
+	if (a->ls != b->ls)
+		return a->ls < b->ls ? -1 : 1;
+	if (a->table != b->table)
+		return a->table < b->table ? -1 : 1;
+	return (a->row > b->row) - (a->row < b->row);
+}
+
+/* numpy's linear interpolation between a and b at t (numpy.lib.function_base._lerp). */
+static double lerp(double a, double b, double t)
+{
+	double d = b - a;
+	return t >= 0.5 ? b - d * (1 - t) : a + d * t;
+}
+
+/* Places the order statistics k[0..nk) (ascending indices within [l, r]) of v: afterwards v[k[i]] is the value a
+ * full sort would put there. One partition (median-of-three pivot, Hoare) serves every wanted index, and only the
+ * sides that hold wanted indices are partitioned further: about n log(nk) steps instead of a sort. v holds no NaN. */
+static void multiselect(double *v, size_t l, size_t r, const size_t *k, size_t nk)
+{
+	while (nk > 0 && r > l) {
+		size_t m = l + (r - l) / 2;
+		if (v[m] < v[l]) { double x = v[m]; v[m] = v[l]; v[l] = x; }
+		if (v[r] < v[l]) { double x = v[r]; v[r] = v[l]; v[l] = x; }
+		if (v[r] < v[m]) { double x = v[r]; v[r] = v[m]; v[m] = x; }
+		double pivot = v[m];
+		size_t i = l, j = r;
+		while (i <= j) {
+			while (v[i] < pivot)
+				i++;
+			while (pivot < v[j])
+				j--;
+			if (i <= j) {
+				double x = v[i];
+				v[i] = v[j];
+				v[j] = x;
+				i++;
+				if (j == 0)
+					break;
+				j--;
+			}
+		}
+		/* now v[l..j] <= pivot <= v[i..r] and v[j+1..i-1] == pivot (when i > j + 1) */
+		size_t a = 0;
+		while (a < nk && k[a] <= j)
+			a++;
+		size_t b = a;
+		while (b < nk && k[b] < i)
+			b++;
+		if (a > 0 && j >= l)
+			multiselect(v, l, j, k, a); /* the left side recursively, the right side in this loop */
+		k += b;
+		nk -= b;
+		l = i;
+	}
+}
+
+/* Percentiles pct[0..np) (0..100) of v[0..n) as numpy.percentile(method="linear") into out; v is reordered. NaN
+ * anywhere gives NaN, as numpy does. */
+static void percentiles(double *v, size_t n, const double *pct, int np, double *out)
+{
+	for (size_t i = 0; i < n; i++)
+		if (isnan(v[i])) {
+			for (int q = 0; q < np; q++)
+				out[q] = NAN;
+			return;
+		}
+	size_t k[2 * NSTAT], nk = 0, lo[NSTAT], hi[NSTAT];
+	double t[NSTAT];
+	for (int q = 0; q < np; q++) {
+		double pos = (pct[q] / 100.0) * (double)(n - 1), f = floor(pos);
+		lo[q] = (size_t)f;
+		hi[q] = lo[q] + 1 < n ? lo[q] + 1 : n - 1;
+		t[q] = pos - f;
+		if (nk == 0 || k[nk - 1] < lo[q]) /* ascending, without repeats */
+			k[nk++] = lo[q];
+		if (k[nk - 1] < hi[q])
+			k[nk++] = hi[q];
+	}
+	multiselect(v, 0, n - 1, k, nk);
+	for (int q = 0; q < np; q++)
+		out[q] = lerp(v[lo[q]], v[hi[q]], t[q]);
+}
+
+static int set_col(lc_ls_features *o, size_t j, const char *channel, const char *name, const char *suffix)
+{
+	size_t n = strlen(name) + strlen(suffix) + 2;
+	o->names[j] = malloc(n);
+	o->channel[j] = strdup(channel);
+	if (!o->names[j] || !o->channel[j])
+		return LC_ERR_NOMEM;
+	snprintf(o->names[j], n, "%s%s%s", name, *suffix ? "_" : "", suffix);
+	return LC_OK;
+}
+
+int lc_ls_features_compute(const lc_extract_config *c, const lc_event_table *tables, size_t ntables,
+			   lc_ls_features **out, lc_error *err)
+{
+	lc_event_table proto;
+	int rc = lc_event_table_init(c, &proto, err);
+	if (rc)
+		return rc;
+	size_t nc = proto.ncols, total = 0;
+	for (size_t i = 0; i < ntables; i++) {
+		if (tables[i].ncols != nc) {
+			lc_event_table_free(&proto);
+			return lc_error_set(err, LC_ERR_INVALID, "event table %zu has %zu columns, the config gives %zu", i,
+					    tables[i].ncols, nc);
+		}
+		total += tables[i].nrows;
+	}
+	lc_ls_features *o = calloc(1, sizeof *o);
+	rowref *refs = malloc((total ? total : 1) * sizeof *refs);
+	double *scratch = malloc((total ? total : 1) * sizeof *scratch);
+	/* output columns: n_events, extras, then per channel nonzero + NSTAT per per-event column */
+	size_t nextra = c->nper_ls - 2, nout = 1 + nextra;
+	for (size_t k = 0; k < c->nchannels; k++)
+		nout += 1 + NSTAT * channel_cols(c, k);
+	if (!o || !refs || !scratch || !(o->names = calloc(nout, sizeof *o->names)) ||
+	    !(o->channel = calloc(nout, sizeof *o->channel))) {
+		rc = lc_error_set(err, LC_ERR_NOMEM, "out of memory");
+		goto done;
+	}
+	o->ncols = nout;
+	size_t j = 0;
+	rc |= set_col(o, j++, "event", "n_events", "");
+	for (size_t i = 0; i < nextra; i++)
+		rc |= set_col(o, j++, "event", c->per_ls_names[2 + i], "");
+	size_t src = 2 + nextra;
+	for (size_t k = 0; k < c->nchannels; k++) {
+		rc |= set_col(o, j++, c->channels[k].name, c->channels[k].name, "nonzero");
+		for (size_t x = 0; x < channel_cols(c, k); x++)
+			for (int s = 0; s < NSTAT; s++)
+				rc |= set_col(o, j++, c->channels[k].name, proto.names[src + x], stat_names[s]);
+		src += channel_cols(c, k);
+	}
+	if (rc) {
+		rc = lc_error_set(err, LC_ERR_NOMEM, "out of memory");
+		goto done;
+	}
+	size_t r = 0;
+	for (size_t i = 0; i < ntables; i++)
+		for (size_t e = 0; e < tables[i].nrows; e++) {
+			const double *row = tables[i].rows + e * nc;
+			refs[r++] = (rowref){(int64_t)row[0], (int64_t)row[1], i, e};
+		}
+	qsort(refs, total, sizeof *refs, rowref_cmp);
+	size_t nls = 0;
+	for (size_t i = 0; i < total; i++)
+		nls += i == 0 || refs[i].run != refs[i - 1].run || refs[i].ls != refs[i - 1].ls;
+	o->nls = nls;
+	o->run = malloc((nls ? nls : 1) * sizeof *o->run);
+	o->ls = malloc((nls ? nls : 1) * sizeof *o->ls);
+	o->values = malloc((nls ? nls : 1) * nout * sizeof *o->values);
+	if (!o->run || !o->ls || !o->values) {
+		rc = lc_error_set(err, LC_ERR_NOMEM, "out of memory");
+		goto done;
+	}
+	size_t g0 = 0, l = 0;
+	while (g0 < total) {
+		size_t g1 = g0 + 1;
+		while (g1 < total && refs[g1].run == refs[g0].run && refs[g1].ls == refs[g0].ls)
+			g1++;
+		size_t n = g1 - g0;
+		double *ov = o->values + l * nout;
+		o->run[l] = refs[g0].run;
+		o->ls[l] = refs[g0].ls;
+		size_t oj = 0;
+		ov[oj++] = (double)n;
+		for (size_t x = 2; x < nc; x++) {
+			for (size_t i = 0; i < n; i++)
+				scratch[i] = tables[refs[g0 + i].table].rows[refs[g0 + i].row * nc + x];
+			double sum = 0;
+			for (size_t i = 0; i < n; i++)
+				sum += scratch[i];
+			double mean = sum / (double)n;
+			if (x < 2 + nextra) {
+				ov[oj++] = mean;
+				continue;
+			}
+			/* the first column of a channel is its count: the nonzero fraction comes first */
+			for (size_t k = 0, s0 = 2 + nextra; k < c->nchannels; s0 += channel_cols(c, k), k++)
+				if (x == s0) {
+					size_t nz = 0;
+					for (size_t i = 0; i < n; i++)
+						nz += scratch[i] > 0;
+					ov[oj++] = (double)nz / (double)n;
+				}
+			double ss = 0;
+			for (size_t i = 0; i < n; i++)
+				ss += (scratch[i] - mean) * (scratch[i] - mean);
+			ov[oj++] = mean;
+			ov[oj++] = sqrt(ss / (double)n);
+			percentiles(scratch, n, stat_pct + 2, NSTAT - 2, ov + oj);
+			oj += NSTAT - 2;
+		}
+		l++;
+		g0 = g1;
+	}
+done:
+	free(refs);
+	free(scratch);
+	lc_event_table_free(&proto);
+	if (rc) {
+		lc_ls_features_free(o);
+		return rc;
+	}
+	*out = o;
+	return LC_OK;
+}
+
+int lc_ls_features_write_csv(const lc_ls_features *f, FILE *out)
+{
+	fputs("run,lumi", out);
+	for (size_t j = 0; j < f->ncols; j++)
+		fprintf(out, ",%s", f->names[j]);
+	fputc('\n', out);
+	for (size_t i = 0; i < f->nls; i++) {
+		fprintf(out, "%lld,%lld", (long long)f->run[i], (long long)f->ls[i]);
+		const double *v = f->values + i * f->ncols;
+		for (size_t j = 0; j < f->ncols; j++)
+			fprintf(out, ",%.17g", v[j]);
+		fputc('\n', out);
+	}
+	return ferror(out) ? LC_ERR_IO : LC_OK;
+}
+
+int lc_ls_features_store(const lc_ls_features *f, lc_store *st, lc_error *err)
+{
+	return lc_store_put_features(st, f->nls, f->run, f->ls, f->ncols, (const char *const *)f->channel,
+				     (const char *const *)f->names, f->values, err);
+}

@@ -14,8 +14,9 @@ static const char *help =
 	"       lumicert root dump FILE TREE BRANCH [--entries A:B]\n"
 	"       lumicert root hist FILE KEY\n\n"
 	"Reads ROOT files natively (zlib, lzma, lz4, zstd and old CS compression).\n"
-	"  ls    keys of the file (or of directory PATH), recursively: class, name;cycle, title; trees with their\n"
-	"        entries and branches (value type, [N] fixed, [count] jagged, or why a branch cannot be read)\n"
+	"  ls    keys of the file (or of directory PATH, or tree PATH), recursively: class, name;cycle, title;\n"
+	"        trees with their entries and branches (value type, [N] fixed, [count] jagged, [][] lists of lists,\n"
+	"        or why a branch cannot be read)\n"
 	"  dump  one JSON value per entry of BRANCH of TREE (TREE may be dir/name): a number, a string, an array\n"
 	"        for fixed, jagged and vector branches (arrays of arrays for vectors of vectors or of strings),\n"
 	"        an object for leaf lists (BRANCH names the list) and for histograms in branches; float32 printed\n"
@@ -340,7 +341,22 @@ int cmd_root(int argc, char **argv)
 		return fail("root", &err);
 	int rc;
 	if (!strcmp(sub, "ls")) {
-		rc = list_dir(f, np == 3 ? pos[2] : "", 0, &err);
+		lc_root_tree *t;
+		lc_error terr = {0};
+		if (np == 3 && lc_root_tree_open(f, pos[2], &t, &terr) == LC_OK) { /* PATH names a tree: its branches */
+			printf("TTree %s %" PRId64 " entries\n", pos[2], lc_root_tree_entries(t));
+			for (size_t j = 0; j < lc_root_tree_nbranches(t); j++) {
+				lc_root_branch_info bi;
+				char buf[512];
+				lc_root_tree_branch(t, j, &bi);
+				printf("%*s%-32s %-24s %s/%s %" PRId64 " entries, %d baskets\n", 2 + 2 * bi.depth, "", bi.name,
+				       kind_suffix(&bi, buf, sizeof buf), bi.classname, bi.leafclass, bi.entries, bi.nbaskets);
+			}
+			lc_root_tree_close(t);
+			rc = LC_OK;
+		} else {
+			rc = list_dir(f, np == 3 ? pos[2] : "", 0, &err);
+		}
 	} else if (!strcmp(sub, "dump")) {
 		rc = dump(f, pos[2], pos[3], a, b, &err);
 	} else {

@@ -28,6 +28,8 @@ has "2421 entries" "ls gives the entry count"
 grep -E "^  Muon_Px +float32\[NMuon\] +TBranch/TLeafF 2421 entries, 2 baskets" "$T/out" > /dev/null && ok || ko "ls: jagged type, counter, baskets"
 check "ls nested dirs" $LC root ls $D/uproot-nesteddirs.root one/two
 grep -E "^TTree +tree;1" "$T/out" > /dev/null && ok || ko "ls PATH lists that directory"
+check "ls a tree path" $LC root ls $D/uproot-nesteddirs.root one/two/tree
+grep -E "^TTree one/two/tree 100 entries" "$T/out" > /dev/null && grep -qE "^  Float32 +float32 " "$T/out" && ok || ko "ls TREE lists its branches"
 check "ls unsupported branches" $LC root ls $D/uproot-stl_containers.root
 has "(unsupported: object of class map<string,string> in branch map_string_string)" "ls says why a branch cannot be read"
 check "dump jagged range" $LC root dump $D/uproot-HZZ-lzma.root events Muon_Charge --entries 0:3

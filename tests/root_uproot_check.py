@@ -13,11 +13,23 @@ except ImportError:
 LC = os.environ.get("LC", "bin/lumicert")
 files = sys.argv[1:] or sorted(glob.glob("../shared/data/root/**/*.root", recursive=True))
 npass = nfail = nskip = 0
+# Known disagreements where lumicert follows ROOT (and go-hep's golden dumps): Float16_t "[0,0,16]" (n >= 15) is stored
+# with 12 mantissa bits (TStreamerElement::GetRange), uproot decodes 16 bits.
+KNOWN = {("leaves.root", "D16"), ("leaves.root", "ArrD16"), ("ndim.root", "ArrD16"), ("x-flat-tree.root", "D16"),
+         ("x-flat-tree.root", "ArrD16")}
+nknown = 0
 
 
 def tolist(x):
+    """numpy and Python containers to plain lists; sets (std::set, unordered_set) to sorted lists."""
     if hasattr(x, "tolist"):
-        return x.tolist()
+        x = x.tolist()
+    if isinstance(x, (set, frozenset)):
+        return sorted(tolist(v) for v in x)
+    if isinstance(x, (list, tuple)):
+        return [tolist(v) for v in x]
+    if hasattr(x, "item"):
+        return x.item()
     return x
 
 
@@ -67,6 +79,9 @@ for path in files:
         print(f"{path}: uproot cannot open: {e}")
         continue
     for t, b in cols:
+        if (os.path.basename(path), b) in KNOWN:
+            nknown += 1
+            continue
         try:
             if len(f[t][b].branches):  # a master branch: uproot gives records of its members
                 nskip += 1
@@ -95,5 +110,6 @@ for path in files:
         else:
             nfail += 1
             print(f"FAIL {path} {t} {b}: lumicert {str(got[:3])[:150]} uproot {str(want[:3])[:150]} ({len(got)}/{len(want)})")
-print(f"root_uproot_check.py: {npass} passed, {nfail} failed, {nskip} not compared (unreadable by uproot or master branches)")
+print(f"root_uproot_check.py: {npass} passed, {nfail} failed, {nskip} not compared (unreadable by uproot or master "
+      f"branches), {nknown} known disagreements (Float16_t [0,0,n>=15])")
 sys.exit(1 if nfail else 0)

@@ -533,6 +533,21 @@ static int is_hist_class(const char *c)
 }
 
 /* Element type of "vector<T>" if T is a number type; NONE otherwise. */
+/* Length of a sequence-container prefix ("vector<", "std::list<", "set<", ...) at c, 0 if none. These containers
+ * of numbers or strings are streamed alike (byte count, version, size, elements) when not split member-wise. */
+static size_t seq_prefix(const char *c)
+{
+	static const char *const k[] = {"vector<", "list<", "deque<", "set<", "multiset<", "unordered_set<",
+					"unordered_multiset<"};
+	if (!c)
+		return 0;
+	size_t std = strncmp(c, "std::", 5) ? 0 : 5;
+	for (size_t i = 0; i < sizeof k / sizeof k[0]; i++)
+		if (!strncmp(c + std, k[i], strlen(k[i])))
+			return std + strlen(k[i]);
+	return 0;
+}
+
 static lc_root_type vector_type(const char *c, int *itemsize)
 {
 	static const struct { const char *n; lc_root_type t; } m[] = {
@@ -546,9 +561,10 @@ static lc_root_type vector_type(const char *c, int *itemsize)
 		{"int32_t", LC_ROOT_I32}, {"uint32_t", LC_ROOT_U32}, {"int64_t", LC_ROOT_I64}, {"uint64_t", LC_ROOT_U64},
 	};
 	*itemsize = 0;
-	if (!c || strncmp(c, "vector<", 7))
+	size_t pre = seq_prefix(c);
+	if (!pre)
 		return LC_ROOT_NONE;
-	const char *in = c + 7;
+	const char *in = c + pre;
 	size_t n = strlen(in);
 	while (n && (in[n - 1] == '>' || in[n - 1] == ' '))
 		n--;
@@ -564,16 +580,19 @@ static lc_root_type vector_type(const char *c, int *itemsize)
 static lc_root_type vector2_type(const char *c, int *itemsize)
 {
 	*itemsize = 0;
-	if (!c || strncmp(c, "vector<", 7))
+	size_t pre = seq_prefix(c);
+	if (!pre)
 		return LC_ROOT_NONE;
-	const char *in = c + 7;
-	if (!strncmp(in, "string", 6) || !strncmp(in, "std::string", 11)) {
-		const char *r = in + (in[0] == 's' && in[1] == 't' && in[2] == 'd' ? 11 : 6);
-		while (*r == ' ')
-			r++;
-		return !strcmp(r, ">") ? LC_ROOT_STRING : LC_ROOT_NONE;
-	}
-	if (strncmp(in, "vector<", 7))
+	const char *in = c + pre;
+	static const char *const strs[] = {"std::string", "string", "TString"};
+	for (size_t i = 0; i < 3; i++)
+		if (!strncmp(in, strs[i], strlen(strs[i]))) {
+			const char *r = in + strlen(strs[i]);
+			while (*r == ' ')
+				r++;
+			return !strcmp(r, ">") ? LC_ROOT_STRING : LC_ROOT_NONE;
+		}
+	if (!seq_prefix(in))
 		return LC_ROOT_NONE;
 	char buf[128];
 	str_copy(buf, in, sizeof buf);
@@ -586,27 +605,26 @@ static lc_root_type vector2_type(const char *c, int *itemsize)
 	return vector_type(buf, itemsize);
 }
 
-/* Decides how column c is read. */
-/* Sets c up for Double32_t (d32 = 1) or Float16_t values whose range, if any, is in title; n values per item. */
+/* Sets c up for Double32_t (d32 = 1) or Float16_t values whose range, if any, is in title. ROOT's rules
+ * (TStreamerElement::GetRange, TBufferFile::WriteDouble32/WriteFloat16): [xmin,xmax,n] with xmin < xmax packs the value
+ * on n bits; with xmin >= xmax and n < 15 it keeps the exponent and n mantissa bits (3 bytes); otherwise Double32_t is
+ * a plain float and Float16_t keeps 12 mantissa bits. */
 static void set_packed(rcol *c, int d32, const char *title)
 {
 	double lo = 0, hi = 0;
 	int nbits = 32;
 	int ranged = rt_parse_range(title, &lo, &hi, &nbits);
 	c->type = d32 ? LC_ROOT_F64 : LC_ROOT_F32;
-	if (ranged && !(lo == 0 && hi == 0)) {
+	if (ranged && lo < hi) {
 		c->pack = 2;
 		c->itemsize = 4;
 		c->lo = lo;
 		c->hi = hi;
 		c->nbits = nbits;
-	} else if (ranged || !d32) {
+	} else if ((ranged && nbits < 15) || !d32) {
 		c->pack = 3;
 		c->itemsize = 3;
-		c->nbits = ranged ? nbits : 12;
-		if (c->nbits > 23)
-			snprintf(c->why, sizeof c->why, "unsupported: truncated float of %d mantissa bits in branch %s",
-				 c->nbits, c->br->name);
+		c->nbits = ranged && nbits < 15 ? nbits : 12;
 	} else {
 		c->pack = 1;
 		c->itemsize = 4;

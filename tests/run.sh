@@ -11,7 +11,7 @@ for t in "$@"; do
 	[ $rc -ne 0 ] && [ "$f" = 0 ] && { f=1; echo "$t: exit $rc"; }
 	pass=$((pass + p)); fail=$((fail + f))
 done
-for s in tests/cli_*.sh; do
+for s in tests/cli_*.sh tests/kill.sh tests/concurrent.sh; do
 	[ -f "$s" ] || continue
 	sh "$s" > "$log" 2>&1; rc=$?
 	cat "$log"

@@ -21,6 +21,7 @@ struct lc_store {
 	int64_t last_run;        /* run last inserted by put_ls in this transaction (0: none), so a run's rows skip it */
 	unsigned char *blob;     /* reused buffer for the cell blob of lc_store_put_hist (bound SQLITE_STATIC) */
 	size_t blobcap;          /* bytes allocated in blob */
+	int busy_ms;             /* how long a write waits for another process's transaction (busy timeout) */
 };
 
 static const char *schema_sql =
@@ -40,16 +41,32 @@ static const char *schema_sql =
 	"CREATE TABLE score(model_id INTEGER NOT NULL REFERENCES model(id), run INTEGER NOT NULL, ls INTEGER NOT NULL,"
 	" score REAL, PRIMARY KEY(model_id, run, ls)) WITHOUT ROWID;\n";
 
+/* SQLITE_BUSY after the busy timeout: another process held the store's write lock all that time. Says so plainly,
+ * since "database is locked" alone does not tell a user that waiting (or the other job ending) is the remedy. */
+static int busy_err(lc_store *st, lc_error *err)
+{
+	return lc_error_set(err, LC_ERR_STORE,
+			    "%s: store busy: another process held its write lock for %.3g s (database is locked); "
+			    "retry when it has finished, or set LUMICERT_BUSY_TIMEOUT_MS to wait longer",
+			    st->path, st->busy_ms / 1000.0);
+}
+
 static int sql_err(lc_store *st, lc_error *err, const char *what)
 {
+	if ((sqlite3_errcode(st->db) & 0xff) == SQLITE_BUSY)
+		return busy_err(st, err);
 	return lc_error_set(err, LC_ERR_STORE, "%s: %s: %s", st->path, what, sqlite3_errmsg(st->db));
 }
 
 static int exec(lc_store *st, const char *sql, lc_error *err)
 {
 	char *msg = NULL;
-	if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		lc_error_set(err, LC_ERR_STORE, "%s: %s", st->path, msg ? msg : sqlite3_errmsg(st->db));
+	int rc = sqlite3_exec(st->db, sql, NULL, NULL, &msg);
+	if (rc != SQLITE_OK) {
+		if ((rc & 0xff) == SQLITE_BUSY)
+			busy_err(st, err);
+		else
+			lc_error_set(err, LC_ERR_STORE, "%s: %s", st->path, msg ? msg : sqlite3_errmsg(st->db));
 		sqlite3_free(msg);
 		return LC_ERR_STORE;
 	}
@@ -95,7 +112,21 @@ int lc_store_open(const char *path, int create, lc_store **out, lc_error *err)
 				  st->db ? sqlite3_errmsg(st->db) : "out of memory");
 		goto fail;
 	}
-	sqlite3_busy_timeout(st->db, 30000);
+	/* a writer waits this long for another process's transaction; LUMICERT_BUSY_TIMEOUT_MS overrides (batch jobs that
+	 * queue on one store may want more, tests less) */
+	st->busy_ms = 30000;
+	const char *bt = getenv("LUMICERT_BUSY_TIMEOUT_MS");
+	if (bt && *bt) {
+		char *end;
+		long ms = strtol(bt, &end, 10);
+		if (*end || ms < 0 || ms > 86400000L) {
+			rc = lc_error_set(err, LC_ERR_INVALID, "LUMICERT_BUSY_TIMEOUT_MS='%s': expected milliseconds in "
+					  "[0, 86400000]", bt);
+			goto fail;
+		}
+		st->busy_ms = (int)ms;
+	}
+	sqlite3_busy_timeout(st->db, st->busy_ms);
 	int v = schema_version(st);
 	if (v < 0) {
 		rc = lc_error_set(err, LC_ERR_VERSION, "%s: not a lumicert store (%s)", path, sqlite3_errmsg(st->db));
@@ -113,13 +144,20 @@ int lc_store_open(const char *path, int create, lc_store **out, lc_error *err)
 		snprintf(sql, sizeof sql, "INSERT INTO meta VALUES('schema_version', '%d');", LC_STORE_SCHEMA_VERSION);
 		if ((rc = exec(st, "BEGIN IMMEDIATE", err)))
 			goto fail;
-		if ((rc = exec(st, schema_sql, err)) || (rc = exec(st, sql, err))) {
+		/* another process may have created the schema since we looked: check again under the write lock */
+		v = schema_version(st);
+		if (v == 0 && ((rc = exec(st, schema_sql, err)) || (rc = exec(st, sql, err)))) {
 			exec(st, "ROLLBACK", NULL);
 			goto fail;
 		}
 		if ((rc = exec(st, "COMMIT", err)))
 			goto fail;
-	} else if (v != LC_STORE_SCHEMA_VERSION) {
+	}
+	if (v < 0) {
+		rc = lc_error_set(err, LC_ERR_VERSION, "%s: not a lumicert store (%s)", path, sqlite3_errmsg(st->db));
+		goto fail;
+	}
+	if (v != 0 && v != LC_STORE_SCHEMA_VERSION) {
 		rc = lc_error_set(err, LC_ERR_VERSION, "%s: store schema version %d, this lumicert reads version %d", path, v,
 				  LC_STORE_SCHEMA_VERSION);
 		goto fail;

@@ -2,6 +2,7 @@
  * through the same reader as its fuzz target: each must now give LC_OK or an error with a message, never a crash or
  * a sanitizer report (this test runs under ASan+UBSan in make asan). Also checks the input limits against hostile
  * sizes built in memory. A new reader is one line in readers[]. */
+#define _GNU_SOURCE /* fopencookie: endless hostile streams */
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -131,6 +132,38 @@ static int replay_all(void)
 	return nfiles;
 }
 
+/* An endless stream: head once, then fill repeated forever (bounded only by the reader's limits). */
+typedef struct endless {
+	const char *head, *fill;
+	size_t pos;
+	long long served;
+} endless;
+
+static ssize_t endless_read(void *cookie, char *buf, size_t n)
+{
+	endless *e = cookie;
+	size_t hl = strlen(e->head), fl = strlen(e->fill);
+	for (size_t i = 0; i < n; i++, e->pos++)
+		buf[i] = e->pos < hl ? e->head[e->pos] : e->fill[(e->pos - hl) % fl];
+	e->served += (long long)n;
+	return (ssize_t)n;
+}
+
+/* Reads an endless DIALS document; returns the status and leaves the message in err. */
+static int dials_endless(const char *head, const char *fill, long long *served, lc_error *err)
+{
+	endless e = {head, fill, 0, 0};
+	cookie_io_functions_t io = {.read = endless_read};
+	FILE *f = fopencookie(&e, "r", io);
+	double sink = 0;
+	if (!f)
+		return LC_OK;
+	int rc = lc_dials_json_read(f, "endless.json", sink_hist, &sink, err);
+	fclose(f);
+	*served = e.served;
+	return rc;
+}
+
 int main(void)
 {
 	int n = replay_all();
@@ -143,6 +176,20 @@ int main(void)
 		lc_error err = {0};
 		CHECK(b && read_model(b, len, "crash", &err) == LC_ERR_PARSE && strstr(err.msg, ".me"));
 		free(b);
+	}
+
+	/* DIALS JSON limits: a document without end is refused once it passes 256 MiB (blanks, so jansson holds nothing)
+	 * or 2*10^7 values (separators inside one string: jansson holds only that string), with a message */
+	{
+		lc_error err = {0};
+		long long served = 0;
+		CHECK(dials_endless("[", "        ", &served, &err) == LC_ERR_UNSUPPORTED);
+		CHECK(strstr(err.msg, "endless.json: byte") && strstr(err.msg, "larger than 256 MiB"));
+		CHECK(served >= (256LL << 20) && served < (257LL << 20));
+		memset(&err, 0, sizeof err);
+		CHECK(dials_endless("[\"", ",,,,:::", &served, &err) == LC_ERR_UNSUPPORTED);
+		CHECK(strstr(err.msg, "more than 20000000 values"));
+		CHECK(served < (21LL << 20));
 	}
 	T_DONE();
 }

@@ -105,6 +105,8 @@ int cmd_score(int argc, char **argv)
 	char *header = NULL;
 	size_t n = 0, nflag = 0, nne = 0;
 	int rc = runs ? lc_runlist_parse(runs, &rl, &err) : LC_OK;
+	if (!rc && (!fl || !ok))
+		rc = lc_error_set(&err, LC_ERR_NOMEM, "out of memory");
 	if (!rc)
 		rc = lc_model_load(model, &m, &err);
 	if (!rc)
@@ -114,11 +116,12 @@ int cmd_score(int argc, char **argv)
 	scores sc = {rows, n, m ? m->threshold : 0};
 	if (!rc && thr)
 		sc.threshold = opt_double("--threshold", thr);
+	/* the flagged and passed sets (16 bytes per LS) are built only when they are written */
 	for (size_t i = 0; !rc && i < n; i++) {
 		int f = !rows[i].evaluable ? -1 : rows[i].score > sc.threshold;
 		nflag += f == 1;
 		nne += f == -1;
-		if (f >= 0 && lc_lsset_add(f ? fl : ok, rows[i].run, rows[i].ls))
+		if (f >= 0 && (f ? flagged : passed) && lc_lsset_add(f ? fl : ok, rows[i].run, rows[i].ls))
 			rc = lc_error_set(&err, LC_ERR_NOMEM, "out of memory");
 	}
 	lc_lsset_finish(fl);

@@ -4,7 +4,7 @@
 # "busy"/"locked" message; the store must pass PRAGMA integrity_check and hold exactly the state of one of the two
 # serial orders (A then B, B then A; with a busy failure, the state after the other command alone); each output must
 # equal that of a serial run. A second part checks the busy message: a writer whose wait times out
-# (LUMICERT_BUSY_TIMEOUT_MS) fails with exit 1 and says the store is busy, and changes nothing.
+# (LUMICERT_BUSY_TIMEOUT_MS) fails with exit 1 and says the store is busy, and changes nothing (store and outputs).
 # Prints runs and failures. LC_CONC_RUNS=N (default 60) sets the number of runs; a new pair is one line in CASES.
 cd "$(dirname "$0")/.." || exit 1
 LC=${LC:-bin/lumicert}
@@ -122,6 +122,8 @@ done
 exec 9>&-
 wait $hp
 [ "$(state $DB)" = "$s0" ] && pass=$((pass + 1)) || ko "busy failures changed the store"
+# ... nor the outputs: score writes them only once the store has its scores
+[ -z "$(ls $O | grep busy)" ] && pass=$((pass + 1)) || ko "a score that failed busy left outputs: $(ls $O)"
 echo "  busy message: $(head -n 1 $T/busy.log)"
 echo "concurrent runs: $total, both succeeded: $nboth, one failed with a busy message: $nbusy, failures: $fail"
 echo "tests/concurrent.sh: $pass passed, $fail failed"

@@ -588,6 +588,9 @@ int lc_store_each_hist(lc_store *st, const char *me, const lc_runlist *runs, lc_
 		free(rg);
 		return rc;
 	}
+	/* one read transaction around the range queries, so that they all see one snapshot of the store even while
+	 * another process commits an import (inside a write transaction of ours they already do) */
+	int snapshot = !st->in_tx && nr > 1 && exec(st, "BEGIN", NULL) == LC_OK;
 	for (size_t r = 0; !rc && r < nr; r++) {
 		sqlite3_reset(s);
 		sqlite3_bind_int64(s, 1, m.id);
@@ -607,6 +610,8 @@ int lc_store_each_hist(lc_store *st, const char *me, const lc_runlist *runs, lc_
 			rc = sql_err(st, err, "read histograms");
 	}
 	sqlite3_finalize(s);
+	if (snapshot)
+		exec(st, "COMMIT", NULL);
 	free(cells);
 	free(rg);
 	return rc;

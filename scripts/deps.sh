@@ -4,7 +4,7 @@
 set -e
 PKGS="build-essential pkg-config libsqlite3-dev libjansson-dev sqlite3 clang libclang-rt-14-dev \
 python3 python3-numpy python3-sklearn python3-pandas"
-PKGS="$PKGS valgrind"   # tests/valgrind_demo.sh
+PKGS="$PKGS valgrind time"   # tests/valgrind_demo.sh, bench/memory.sh (/usr/bin/time -v)
 # benchmark peers (PyTorch autoencoder, pandas import) and OpenBLAS for numpy/torch
 BENCH_PKGS="python3-torch libopenblas0-pthread hyperfine"
 [ "${LC_BENCH:-0}" = 1 ] && PKGS="$PKGS $BENCH_PKGS"

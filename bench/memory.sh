@@ -5,6 +5,8 @@
 # resampled from the 5 real DQMIO LS of tests/data/dqmio-2023C (clusterposition_zphi_ontrack_PXLayer_1), for N in
 # LC_MEM_SIZES_2D (default 10^3 3x10^3). Training uses a fixed sample (the first 10 runs = 10^4 LS in 1D, the first
 # run = 10^3 LS in 2D), so train should be flat; import and score should be flat too.
+# Peer (1D only): the Python workflow's first step on the same CSV, pandas.read_csv (as the ML4DQM notebooks load
+# these files); the ratio is the peer's peak over lumicert import's. LC_MEM_PEER=0 skips it.
 # Work files go to LC_MEM_DIR (default a temporary directory; 10^6 LS need about 1 GB). Prints a table.
 set -eu
 cd "$(dirname "$0")/.."
@@ -45,18 +47,25 @@ peak() {
 }
 secs() { awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; printf "%.1f", s }' "$W/time"; }
 
-printf '%-22s %10s %12s %12s %12s %10s\n' "ME" "LS" "import MB" "train MB" "score MB" "store MB"
+printf '%-22s %10s %12s %12s %12s %10s %10s %7s\n' "ME" "LS" "import MB" "train MB" "score MB" "store MB" \
+	"pandas MB" "ratio"
 run() { # run DIM N TEMPLATES ME TRAIN_RUNS TRAIN_OPTS...
 	dim=$1 n=$2 t=$3 me=$4 tr=$5; shift 5
 	db=$W/s.db; rm -f "$db" "$db-wal" "$db-shm"
 	./build/bench/gen_ls "$t" "$n" "$me" 7 > "$W/in.csv"
 	mi=$(peak $LC import "$db" "$W/in.csv" --label-columns y); ti=$(secs)
+	mp=-; ratio=-
+	if [ "$dim" != "${dim#1D}" ] && [ "${LC_MEM_PEER:-1}" = 1 ]; then
+		mp=$(peak /usr/bin/python3 -c 'import sys, pandas; pandas.read_csv(sys.argv[1])' "$W/in.csv")
+		ratio=$(awk -v a="$mp" -v b="$mi" 'BEGIN { printf "%.1f", a / b }')
+	fi
 	rm -f "$W/in.csv"
 	mt=$(peak $LC train "$db" -o "$W/m.lcm" --me "$me" --runs "$tr" --good y "$@"); tt=$(secs)
 	ms=$(peak $LC score "$db" "$W/m.lcm" -o "$W/scores.csv"); ts=$(secs)
 	[ "$(wc -l < "$W/scores.csv")" -eq $((n + 1)) ] || { echo "score: expected $n rows" >&2; exit 1; }
 	sz=$(du -m "$db" | cut -f1)
-	printf '%-22s %10d %12s %12s %12s %10s   (%ss %ss %ss)\n' "$dim" "$n" "$mi" "$mt" "$ms" "$sz" "$ti" "$tt" "$ts"
+	printf '%-22s %10d %12s %12s %12s %10s %10s %7s   (%ss %ss %ss)\n' "$dim" "$n" "$mi" "$mt" "$ms" "$sz" "$mp" \
+		"$ratio" "$ti" "$tt" "$ts"
 }
 for n in $SIZES; do
 	run "1D 100 bins" "$n" "$W/t1.txt" pixel_charge_100 300000-300009

@@ -20,19 +20,32 @@ static const char *help =
 	"  --flagged FILE   write the flagged LS as golden-style JSON\n"
 	"  --passed FILE    write the LS that passed (evaluable, not flagged) as golden-style JSON\n";
 
-/* Writes path through a temporary name renamed into place; fn fills the file. */
-static int write_atomic(const char *path, int (*fn)(FILE *, void *), void *ctx, lc_error *err)
+/* An output file written to a temporary name first and renamed into place once the store has the scores, so that a
+ * failed command (a busy store, a full disk) leaves neither the store nor the outputs changed, and a killed one
+ * leaves each output whole or absent. */
+typedef struct output {
+	const char *path;           /* final name (NULL: not requested) */
+	char tmp[4096];             /* temporary name beside it ("" until written) */
+	int (*fn)(FILE *, void *);  /* fills the file */
+	void *ctx;
+} output;
+
+/* Writes o to its temporary name. */
+static int output_write(output *o, lc_error *err)
 {
-	char tmp[4096];
-	snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-	FILE *f = fopen(tmp, "w");
-	if (!f)
-		return lc_error_set(err, LC_ERR_IO, "%s: cannot write: %s", tmp, strerror(errno));
-	int bad = fn(f, ctx) != 0;
+	snprintf(o->tmp, sizeof o->tmp, "%s.tmp.%ld", o->path, (long)getpid());
+	FILE *f = fopen(o->tmp, "w");
+	if (!f) {
+		int e = errno;
+		o->tmp[0] = 0;
+		return lc_error_set(err, LC_ERR_IO, "%s: cannot write: %s", o->path, strerror(e));
+	}
+	int bad = o->fn(f, o->ctx) != 0;
 	bad |= fclose(f) != 0;
-	if (bad || rename(tmp, path) != 0) {
-		remove(tmp);
-		return lc_error_set(err, LC_ERR_IO, "%s: write failed", path);
+	if (bad) {
+		remove(o->tmp);
+		o->tmp[0] = 0;
+		return lc_error_set(err, LC_ERR_IO, "%s: write failed", o->path);
 	}
 	return LC_OK;
 }
@@ -108,6 +121,8 @@ int cmd_score(int argc, char **argv)
 	char *header = NULL;
 	size_t n = 0, nflag = 0, nne = 0;
 	int rc = runs ? lc_runlist_parse(runs, &rl, &err) : LC_OK;
+	if (!rc && (!fl || !ok))
+		rc = lc_error_set(&err, LC_ERR_NOMEM, "out of memory");
 	if (!rc)
 		rc = lc_model_load(model, &m, &err);
 	if (!rc)
@@ -117,22 +132,22 @@ int cmd_score(int argc, char **argv)
 	scores sc = {rows, n, m ? m->threshold : 0};
 	if (!rc && thr)
 		sc.threshold = opt_double("--threshold", thr);
+	/* the flagged and passed sets (16 bytes per LS) are built only when they are written */
 	for (size_t i = 0; !rc && i < n; i++) {
 		int f = !rows[i].evaluable ? -1 : rows[i].score > sc.threshold;
 		nflag += f == 1;
 		nne += f == -1;
-		if (f >= 0 && lc_lsset_add(f ? fl : ok, rows[i].run, rows[i].ls))
+		if (f >= 0 && (f ? flagged : passed) && lc_lsset_add(f ? fl : ok, rows[i].run, rows[i].ls))
 			rc = lc_error_set(&err, LC_ERR_NOMEM, "out of memory");
 	}
 	lc_lsset_finish(fl);
 	lc_lsset_finish(ok);
-	/* outputs first, then the store: a failure leaves the store as it was */
-	if (!rc)
-		rc = write_atomic(out, write_csv, &sc, &err);
-	if (!rc && flagged)
-		rc = write_atomic(flagged, write_set, fl, &err);
-	if (!rc && passed)
-		rc = write_atomic(passed, write_set, ok, &err);
+	/* outputs to temporary names, then the store, then the outputs renamed into place: any failure before the
+	 * renames changes nothing (the temporary files are removed) */
+	output outs[3] = {{out, "", write_csv, &sc}, {flagged, "", write_set, fl}, {passed, "", write_set, ok}};
+	for (int k = 0; k < 3; k++)
+		if (!rc && outs[k].path)
+			rc = output_write(&outs[k], &err);
 	if (!rc && !(header = lc_model_header_json(m)))
 		rc = lc_error_set(&err, LC_ERR_NOMEM, "out of memory");
 	if (!rc && !(rc = lc_store_begin(st, &err))) {
@@ -144,6 +159,15 @@ int cmd_score(int argc, char **argv)
 			rc = lc_store_commit(st, &err);
 		else
 			lc_store_rollback(st);
+	}
+	for (int k = 0; k < 3; k++) {
+		if (!outs[k].tmp[0])
+			continue;
+		if (rc)
+			remove(outs[k].tmp);
+		else if (rename(outs[k].tmp, outs[k].path) != 0)
+			rc = lc_error_set(&err, LC_ERR_IO, "%s: cannot rename %s into place: %s (the scores are in the store)",
+					  outs[k].path, outs[k].tmp, strerror(errno));
 	}
 	if (!rc)
 		printf("scored %zu LS of '%s': %zu evaluable, %zu flagged (score > %.6g), %zu not evaluable -> %s\n", n,

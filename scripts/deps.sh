@@ -5,6 +5,7 @@ set -e
 PKGS="build-essential pkg-config libsqlite3-dev libjansson-dev sqlite3 clang libclang-rt-14-dev \
 zlib1g-dev liblzma-dev liblz4-dev libzstd-dev libxxhash-dev libcurl4-openssl-dev libxrootd-client-dev xrootd-server \
 python3 python3-numpy python3-sklearn python3-pandas libxgboost-dev"
+PKGS="$PKGS valgrind time"   # tests/valgrind_demo.sh, bench/memory.sh (/usr/bin/time -v)
 # benchmark peers (PyTorch autoencoder, pandas import) and OpenBLAS for numpy/torch
 BENCH_PKGS="python3-torch python3-xgboost libopenblas0-pthread hyperfine"
 [ "${LC_BENCH:-0}" = 1 ] && PKGS="$PKGS $BENCH_PKGS"

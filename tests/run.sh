@@ -11,7 +11,7 @@ for t in "$@"; do
 	[ $rc -ne 0 ] && [ "$f" = 0 ] && { f=1; echo "$t: exit $rc"; }
 	pass=$((pass + p)); fail=$((fail + f))
 done
-for s in tests/cli_*.sh tests/report_cli.sh tests/report_dom.sh tests/root_cli.sh tests/extract_cli.sh; do
+for s in tests/cli_*.sh tests/report_cli.sh tests/report_dom.sh tests/root_cli.sh tests/extract_cli.sh tests/kill.sh tests/concurrent.sh; do
 	[ -f "$s" ] || continue
 	sh "$s" > "$log" 2>&1; rc=$?
 	cat "$log"

@@ -359,6 +359,16 @@ int lc_model_score(const lc_model *m, lc_store *st, const lc_runlist *runs, int 
 	sc.x = malloc(sc.block * (size_t)sc.dim * sizeof *sc.x);
 	sc.s = malloc(sc.block * sizeof *sc.s);
 	sc.pending = malloc(sc.block * sizeof *sc.pending);
+	/* The result rows (40 bytes per LS, the only memory that grows with the LS scored) get the ME's LS count at
+	 * once rather than by doubling, whose copy briefly held 1.5x the rows; pages beyond the LS actually scored (with
+	 * --runs) are never touched, so they cost no memory. score_one still grows the array if an import added LS
+	 * meanwhile. */
+	if (me.n_ls > 0 && (uint64_t)me.n_ls < SIZE_MAX / sizeof *sc.out) {
+		sc.cap = (size_t)me.n_ls;
+		sc.out = malloc(sc.cap * sizeof *sc.out);
+		if (!sc.out)
+			sc.cap = 0;
+	}
 	if (!sc.x || !sc.s || !sc.pending)
 		rc = lc_error_set(err, LC_ERR_NOMEM, "out of memory");
 	if (!rc)

@@ -9,6 +9,11 @@
 #include "internal.h"
 
 #define DIALS_MAX_CELLS 10000000 /* most cells of one histogram, flow included (same cap as the CSV reader) */
+/* jansson holds the whole document, about 40 bytes per number (a 20 MB file of "0," took 590 MB): a file may hold at
+ * most DIALS_MAX_VALUES values (counted as the separators ',' ':' '[' '{' read, strings included, so the count errs
+ * high) and DIALS_MAX_BYTES bytes, which bounds the reader near 1 GB whatever the file asks for. */
+#define DIALS_MAX_VALUES 20000000LL
+#define DIALS_MAX_BYTES ((long long)256 << 20)
 
 /* The reader's state while walking the records. */
 typedef struct dials {
@@ -217,6 +222,30 @@ static int dials_record(dials *d, const json_t *rec, lc_hist *h)
 	return LC_OK;
 }
 
+/* Feeds jansson from the file while counting bytes and value separators against the limits. */
+typedef struct limited_in {
+	FILE *f;
+	long long bytes, values; /* read so far */
+	int over;                /* 1 bytes, 2 values: a limit was crossed (the load then fails) */
+} limited_in;
+
+static size_t limited_read(void *buf, size_t n, void *arg)
+{
+	limited_in *in = arg;
+	if (in->over)
+		return (size_t)-1;
+	size_t k = fread(buf, 1, n, in->f);
+	const char *b = buf;
+	for (size_t i = 0; i < k; i++)
+		in->values += b[i] == ',' || b[i] == ':' || b[i] == '[' || b[i] == '{';
+	in->bytes += (long long)k;
+	if (in->bytes > DIALS_MAX_BYTES)
+		in->over = 1;
+	else if (in->values > DIALS_MAX_VALUES)
+		in->over = 2;
+	return in->over || (k == 0 && ferror(in->f)) ? (size_t)-1 : k;
+}
+
 int lc_dials_json_read(FILE *f, const char *path, lc_hist_fn fn, void *ctx, lc_error *err)
 {
 	if (!path)
@@ -224,8 +253,19 @@ int lc_dials_json_read(FILE *f, const char *path, lc_hist_fn fn, void *ctx, lc_e
 	if (!f)
 		return lc_error_set(err, LC_ERR_INVALID, "%s: lc_dials_json_read: no file", path);
 	json_error_t je;
-	json_t *root = json_loadf(f, 0, &je);
+	limited_in in = {f, 0, 0, 0};
+	json_t *root = json_load_callback(limited_read, &in, 0, &je);
 	if (!root) {
+		if (in.over == 1)
+			return lc_error_set(err, LC_ERR_UNSUPPORTED,
+					    "%s: byte %lld: the file is larger than %lld MiB, the most a DIALS JSON file may "
+					    "be; split it (DIALS serves results in pages)",
+					    path, in.bytes, DIALS_MAX_BYTES >> 20);
+		if (in.over == 2)
+			return lc_error_set(err, LC_ERR_UNSUPPORTED,
+					    "%s: near byte %lld: more than %lld values, the most a DIALS JSON file may hold "
+					    "(the reader keeps the whole document in memory); split it",
+					    path, in.bytes, DIALS_MAX_VALUES);
 		if (ferror(f))
 			return lc_error_set(err, LC_ERR_IO, "%s: read error", path);
 		return lc_error_set(err, LC_ERR_PARSE, "%s:%d:%d: %s", path, je.line, je.column, je.text);

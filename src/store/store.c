@@ -21,6 +21,7 @@ struct lc_store {
 	int64_t last_run;        /* run last inserted by put_ls in this transaction (0: none), so a run's rows skip it */
 	unsigned char *blob;     /* reused buffer for the cell blob of lc_store_put_hist (bound SQLITE_STATIC) */
 	size_t blobcap;          /* bytes allocated in blob */
+	int busy_ms;             /* how long a write waits for another process's transaction (busy timeout) */
 };
 
 static const char *schema_sql =
@@ -40,16 +41,32 @@ static const char *schema_sql =
 	"CREATE TABLE score(model_id INTEGER NOT NULL REFERENCES model(id), run INTEGER NOT NULL, ls INTEGER NOT NULL,"
 	" score REAL, PRIMARY KEY(model_id, run, ls)) WITHOUT ROWID;\n";
 
+/* SQLITE_BUSY after the busy timeout: another process held the store's write lock all that time. Says so plainly,
+ * since "database is locked" alone does not tell a user that waiting (or the other job ending) is the remedy. */
+static int busy_err(lc_store *st, lc_error *err)
+{
+	return lc_error_set(err, LC_ERR_STORE,
+			    "%s: store busy: another process held its write lock for %.3g s (database is locked); "
+			    "retry when it has finished, or set LUMICERT_BUSY_TIMEOUT_MS to wait longer",
+			    st->path, st->busy_ms / 1000.0);
+}
+
 static int sql_err(lc_store *st, lc_error *err, const char *what)
 {
+	if ((sqlite3_errcode(st->db) & 0xff) == SQLITE_BUSY)
+		return busy_err(st, err);
 	return lc_error_set(err, LC_ERR_STORE, "%s: %s: %s", st->path, what, sqlite3_errmsg(st->db));
 }
 
 static int exec(lc_store *st, const char *sql, lc_error *err)
 {
 	char *msg = NULL;
-	if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		lc_error_set(err, LC_ERR_STORE, "%s: %s", st->path, msg ? msg : sqlite3_errmsg(st->db));
+	int rc = sqlite3_exec(st->db, sql, NULL, NULL, &msg);
+	if (rc != SQLITE_OK) {
+		if ((rc & 0xff) == SQLITE_BUSY)
+			busy_err(st, err);
+		else
+			lc_error_set(err, LC_ERR_STORE, "%s: %s", st->path, msg ? msg : sqlite3_errmsg(st->db));
 		sqlite3_free(msg);
 		return LC_ERR_STORE;
 	}
@@ -95,7 +112,21 @@ int lc_store_open(const char *path, int create, lc_store **out, lc_error *err)
 				  st->db ? sqlite3_errmsg(st->db) : "out of memory");
 		goto fail;
 	}
-	sqlite3_busy_timeout(st->db, 30000);
+	/* a writer waits this long for another process's transaction; LUMICERT_BUSY_TIMEOUT_MS overrides (batch jobs that
+	 * queue on one store may want more, tests less) */
+	st->busy_ms = 30000;
+	const char *bt = getenv("LUMICERT_BUSY_TIMEOUT_MS");
+	if (bt && *bt) {
+		char *end;
+		long ms = strtol(bt, &end, 10);
+		if (*end || ms < 0 || ms > 86400000L) {
+			rc = lc_error_set(err, LC_ERR_INVALID, "LUMICERT_BUSY_TIMEOUT_MS='%s': expected milliseconds in "
+					  "[0, 86400000]", bt);
+			goto fail;
+		}
+		st->busy_ms = (int)ms;
+	}
+	sqlite3_busy_timeout(st->db, st->busy_ms);
 	int v = schema_version(st);
 	if (v < 0) {
 		rc = lc_error_set(err, LC_ERR_VERSION, "%s: not a lumicert store (%s)", path, sqlite3_errmsg(st->db));
@@ -106,20 +137,31 @@ int lc_store_open(const char *path, int create, lc_store **out, lc_error *err)
 	 * rest unchanged), and a scan of one ME's histograms reads a quarter faster. */
 	if (v == 0 && (rc = exec(st, "PRAGMA page_size=65536;", err)))
 		goto fail;
-	if ((rc = exec(st, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA cache_size=-131072;", err)))
+	/* The page cache is the largest part of a command's memory, and it fills as the store grows: 16 MiB keeps peak
+	 * memory flat in the number of LS (128 MiB gave 104 -> 142 MB peak importing 2*10^5 -> 10^6 LS, 16 MiB 26 MB for
+	 * both) at the same CPU time and the same bytes written (bench/memory.sh, docs/reliability.md). */
+	if ((rc = exec(st, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; "
+			   "PRAGMA cache_size=-16384;", err)))
 		goto fail;
 	if (v == 0) {
 		char sql[128];
 		snprintf(sql, sizeof sql, "INSERT INTO meta VALUES('schema_version', '%d');", LC_STORE_SCHEMA_VERSION);
 		if ((rc = exec(st, "BEGIN IMMEDIATE", err)))
 			goto fail;
-		if ((rc = exec(st, schema_sql, err)) || (rc = exec(st, sql, err))) {
+		/* another process may have created the schema since we looked: check again under the write lock */
+		v = schema_version(st);
+		if (v == 0 && ((rc = exec(st, schema_sql, err)) || (rc = exec(st, sql, err)))) {
 			exec(st, "ROLLBACK", NULL);
 			goto fail;
 		}
 		if ((rc = exec(st, "COMMIT", err)))
 			goto fail;
-	} else if (v != LC_STORE_SCHEMA_VERSION) {
+	}
+	if (v < 0) {
+		rc = lc_error_set(err, LC_ERR_VERSION, "%s: not a lumicert store (%s)", path, sqlite3_errmsg(st->db));
+		goto fail;
+	}
+	if (v != 0 && v != LC_STORE_SCHEMA_VERSION) {
 		rc = lc_error_set(err, LC_ERR_VERSION, "%s: store schema version %d, this lumicert reads version %d", path, v,
 				  LC_STORE_SCHEMA_VERSION);
 		goto fail;
@@ -492,6 +534,13 @@ static int row_cells(lc_store *st, sqlite3_stmt *s, double *cells, size_t n, con
 	return LC_OK;
 }
 
+/* Orders run ranges by their first run (qsort). */
+static int range_cmp(const void *a, const void *b)
+{
+	const int64_t *x = a, *y = b;
+	return x[0] < y[0] ? -1 : x[0] > y[0];
+}
+
 int lc_store_each_hist(lc_store *st, const char *me, const lc_runlist *runs, lc_store_hist_fn fn, void *ctx,
 		       lc_error *err)
 {
@@ -499,33 +548,72 @@ int lc_store_each_hist(lc_store *st, const char *me, const lc_runlist *runs, lc_
 	int rc = lc_store_me(st, me, &m, err);
 	if (rc)
 		return rc;
+	/* the run ranges, sorted and merged, are looked up through the (me_id, run, ls) key one after the other, so a
+	 * command on a few runs reads those runs only (time and page cache independent of the rest of the store) */
+	size_t nr = runs ? runs->n : 1;
+	int64_t *rg = malloc(2 * (nr ? nr : 1) * sizeof *rg);
 	size_t n = lc_hist_ncells(m.dim, m.nx, m.ny);
 	double *cells = malloc(n * sizeof *cells);
-	if (!cells)
-		return lc_error_set(err, LC_ERR_NOMEM, "out of memory");
-	sqlite3_stmt *s;
-	if ((rc = prepare(st, "SELECT run, ls, entries, has_flow, cells FROM hist WHERE me_id = ? ORDER BY run, ls", &s,
-			  err))) {
+	if (!cells || !rg) {
 		free(cells);
+		free(rg);
+		return lc_error_set(err, LC_ERR_NOMEM, "out of memory");
+	}
+	if (!runs) {
+		rg[0] = INT64_MIN;
+		rg[1] = INT64_MAX;
+	} else {
+		for (size_t i = 0; i < nr; i++) {
+			rg[2 * i] = runs->lo[i];
+			rg[2 * i + 1] = runs->hi[i];
+		}
+		qsort(rg, nr, 2 * sizeof *rg, range_cmp);
+		size_t k = 0;
+		for (size_t i = 0; i < nr; i++) {
+			if (k && rg[2 * i] <= rg[2 * k - 1]) {
+				if (rg[2 * i + 1] > rg[2 * k - 1])
+					rg[2 * k - 1] = rg[2 * i + 1];
+			} else {
+				rg[2 * k] = rg[2 * i];
+				rg[2 * k + 1] = rg[2 * i + 1];
+				k++;
+			}
+		}
+		nr = k;
+	}
+	sqlite3_stmt *s;
+	if ((rc = prepare(st, "SELECT run, ls, entries, has_flow, cells FROM hist WHERE me_id = ? AND run BETWEEN ? AND ? "
+			      "ORDER BY run, ls", &s, err))) {
+		free(cells);
+		free(rg);
 		return rc;
 	}
-	sqlite3_bind_int64(s, 1, m.id);
-	int step;
-	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
-		lc_hist h;
-		hist_from_row(s, &m, &h);
-		if (!lc_runlist_has(runs, h.run))
-			continue;
-		if ((rc = row_cells(st, s, cells, n, &h, err)))
-			break;
-		h.cells = cells;
-		if ((rc = fn(ctx, &h, err)))
-			break;
+	/* one read transaction around the range queries, so that they all see one snapshot of the store even while
+	 * another process commits an import (inside a write transaction of ours they already do) */
+	int snapshot = !st->in_tx && nr > 1 && exec(st, "BEGIN", NULL) == LC_OK;
+	for (size_t r = 0; !rc && r < nr; r++) {
+		sqlite3_reset(s);
+		sqlite3_bind_int64(s, 1, m.id);
+		sqlite3_bind_int64(s, 2, rg[2 * r]);
+		sqlite3_bind_int64(s, 3, rg[2 * r + 1]);
+		int step;
+		while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+			lc_hist h;
+			hist_from_row(s, &m, &h);
+			if ((rc = row_cells(st, s, cells, n, &h, err)))
+				break;
+			h.cells = cells;
+			if ((rc = fn(ctx, &h, err)))
+				break;
+		}
+		if (rc == LC_OK && step != SQLITE_DONE)
+			rc = sql_err(st, err, "read histograms");
 	}
-	if (rc == LC_OK && step != SQLITE_DONE)
-		rc = sql_err(st, err, "read histograms");
 	sqlite3_finalize(s);
+	if (snapshot)
+		exec(st, "COMMIT", NULL);
 	free(cells);
+	free(rg);
 	return rc;
 }
 

@@ -19,7 +19,7 @@ typedef struct lc_root lc_root;
 /* Limits against malicious files: an object (key payload or basket) larger than this is refused. */
 #define LC_ROOT_MAX_OBJECT_DEFAULT ((size_t)512 << 20)
 
-/* Opens a ROOT file (mapped read-only) and reads its header and top directory. */
+/* Opens a ROOT file (mapped read-only) and reads its header and top directory. *out is NULL on failure. */
 int lc_root_open(const char *path, lc_root **out, lc_error *err);
 /* Same from memory: the n bytes at buf are copied; name is used in messages. */
 int lc_root_open_mem(const void *buf, size_t n, const char *name, lc_root **out, lc_error *err);

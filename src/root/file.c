@@ -616,6 +616,7 @@ static int finish_open(lc_root *f, lc_root **out, lc_error *err)
 
 int lc_root_open(const char *path, lc_root **out, lc_error *err)
 {
+	*out = NULL;
 	int fd = open(path, O_RDONLY);
 	if (fd < 0)
 		return lc_error_set(err, LC_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
@@ -649,6 +650,7 @@ int lc_root_open(const char *path, lc_root **out, lc_error *err)
 
 int lc_root_open_mem(const void *buf, size_t n, const char *name, lc_root **out, lc_error *err)
 {
+	*out = NULL;
 	lc_root *f = calloc(1, sizeof *f);
 	if (!f || !(f->path = strdup(name ? name : "(memory)")) || !(f->data = malloc(n ? n : 1))) {
 		lc_root_close(f);
@@ -662,6 +664,7 @@ int lc_root_open_mem(const void *buf, size_t n, const char *name, lc_root **out,
 
 int lc_root_open_source(const lc_byte_source *src, lc_root **out, lc_error *err)
 {
+	*out = NULL;
 	const char *name = src->name ? src->name : "(source)";
 	lc_root *f = calloc(1, sizeof *f);
 	if (!f || !(f->path = strdup(name))) {

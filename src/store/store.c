@@ -1,7 +1,9 @@
 /* store.c — the SQLite store: one file holding MEs with their binning, per-LS histograms (all cells, as little-endian
  * int32 or float64 blobs), runs and LS, label sources and labels, models and scores. Schema: docs/store.md. */
+#include <errno.h>
 #include <math.h>
 #include <sqlite3.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -98,7 +100,43 @@ static int schema_version(lc_store *st)
 	return v;
 }
 
+static int store_open(const char *path, int create, lc_store **out, lc_error *err);
+
+/* A new store is built under a temporary name and linked into place, so that a store at path always has its schema
+ * and journal mode: two commands creating one store at the same moment found each other's half-made file (one
+ * failed, and its clean-up removed the store under the other). link() fails if path appeared meanwhile: then the
+ * other process's store is used. */
 int lc_store_open(const char *path, int create, lc_store **out, lc_error *err)
+{
+	*out = NULL;
+	if (create && access(path, F_OK) != 0 && errno == ENOENT) {
+		size_t n = strlen(path) + 40;
+		char *tmp = malloc(n), *side = malloc(n + 8);
+		if (!tmp || !side) {
+			free(tmp);
+			free(side);
+			return lc_error_set(err, LC_ERR_NOMEM, "out of memory");
+		}
+		snprintf(tmp, n, "%s.new.%ld", path, (long)getpid());
+		lc_store *t = NULL;
+		int rc = store_open(tmp, 1, &t, err);
+		lc_store_close(t);
+		if (!rc && link(tmp, path) != 0 && errno != EEXIST)
+			rc = lc_error_set(err, LC_ERR_IO, "%s: cannot create store: %s", path, strerror(errno));
+		remove(tmp);
+		snprintf(side, n + 8, "%s-wal", tmp);
+		remove(side);
+		snprintf(side, n + 8, "%s-shm", tmp);
+		remove(side);
+		free(tmp);
+		free(side);
+		if (rc)
+			return rc;
+	}
+	return store_open(path, create, out, err);
+}
+
+static int store_open(const char *path, int create, lc_store **out, lc_error *err)
 {
 	lc_store *st = calloc(1, sizeof *st);
 	if (!st || !(st->path = strdup(path))) {

@@ -580,10 +580,6 @@ double lc_binom_upper(double k, double n, double conf);
 int lc_gz_thresholds(const double *p, const int *y, const double *w, size_t n, double max_loss, double max_pollution,
 		     double conf, double *lo, double *hi, lc_error *err);
 
-/* Novelty: for each of nq query rows q (nq, d), the distance to the nearest of the nl reference rows r (nl, d)
- * (Euclidean); when q == r, each row's own entry is skipped (leave-one-out). */
-void lc_nn_dist(const float *q, size_t nq, const float *r, size_t nl, int d, double *dist);
-
 /* What happened to a set of LS: decisions dec (LC_GZ_*), true labels y (1 good, 0 bad), weights w (NULL uniform)
  * and luminosity lumi (NULL: rejection is weighted by w). */
 typedef struct lc_gz_rates {

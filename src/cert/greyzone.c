@@ -1,6 +1,6 @@
 /* greyzone.c — certification with a grey zone (Borisyak et al. 2017): thresholds on p(good) that keep pollution
  * (bad LS among auto-good) and loss (good LS auto-bad) under caps with a stated confidence, the rates of a set of
- * decisions, nearest-neighbour novelty, and the labelling loop replayed chunk by chunk in time order. */
+ * decisions, autoencoder novelty gates, and the labelling loop replayed chunk by chunk in time order. */
 #include <float.h>
 #include <math.h>
 #include <stdlib.h>
@@ -170,43 +170,6 @@ int lc_gz_thresholds(const double *p, const int *y, const double *w, size_t n, d
 	if (*lo > *hi)
 		*lo = *hi;
 	return LC_OK;
-}
-
-/* ---------------------------------------------------------------- nearest-neighbour distances */
-
-/* Squared Euclidean distance with eight independent partial sums (vectorisable without reassociation flags). */
-static float sqdist(const float *a, const float *b, int d)
-{
-	float s[8] = {0};
-	int j = 0;
-	for (; j + 8 <= d; j += 8)
-		for (int k = 0; k < 8; k++) {
-			float t = a[j + k] - b[j + k];
-			s[k] += t * t;
-		}
-	float r = 0;
-	for (; j < d; j++) {
-		float t = a[j] - b[j];
-		r += t * t;
-	}
-	return r + ((s[0] + s[4]) + (s[1] + s[5])) + ((s[2] + s[6]) + (s[3] + s[7]));
-}
-
-void lc_nn_dist(const float *q, size_t nq, const float *r, size_t nl, int d, double *dist)
-{
-	int self = q == r;
-	for (size_t i = 0; i < nq; i++) {
-		float best = FLT_MAX;
-		const float *qi = q + i * (size_t)d;
-		for (size_t j = 0; j < nl; j++) {
-			if (self && i == j)
-				continue;
-			float s = sqdist(qi, r + j * (size_t)d, d);
-			if (s < best)
-				best = s;
-		}
-		dist[i] = best == FLT_MAX ? INFINITY : sqrt((double)best);
-	}
 }
 
 /* ---------------------------------------------------------------- rates */

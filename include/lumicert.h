@@ -292,7 +292,8 @@ typedef struct lc_train_opts {
 	double beta1, beta2;  /* Adam moment decay rates */
 	double eps;           /* Adam epsilon */
 	uint64_t seed;        /* shuffling seed (initialisation uses lc_net_init with the same seed) */
-	int threads;          /* worker threads; the result is bit-identical for the same seed and thread count */
+	int threads;          /* worker threads; the result is bit-identical for the same seed, thread count and
+			       * kernel set (see docs/model-format.md, "Reproducibility") */
 	int loss;             /* LC_LOSS_MSE or LC_LOSS_TOPK */
 	int topk;             /* k of the top-k-bins MSE */
 	int patience;         /* early stopping: stop after this many epochs without validation improvement; 0 off */

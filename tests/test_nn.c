@@ -122,11 +122,11 @@ static void test_forward_kernels(void)
 			net->params[i] *= 2.0f;
 		net->params[net->offset[1] + 6 * 13] = 0.3f; /* a non-zero bias */
 		float *ref = malloc((size_t)n * d * sizeof *ref), *y = malloc((size_t)n * d * sizeof *y);
-		nn_naive_predict(net, x, (size_t)n, ref);
 		for (int ki = 0; ki < NN_N_KERNELS; ki++) {
 			const nn_kern *k = nn_kern_get(ki);
 			if (!k)
 				continue;
+			nn_naive_predict(net, x, (size_t)n, ref, k->fused);
 			nn_ws *ws = nn_ws_new(net, n);
 			nn_ws_forward(ws, net, k, x, NULL, n);
 			int nbe = nn_round_cols((size_t)n);
@@ -145,6 +145,7 @@ static void test_forward_kernels(void)
 			nn_ws_free(ws);
 		}
 		/* the public entry point, with threads and a row count that splits unevenly */
+		nn_naive_predict(net, x, (size_t)n, ref, nn_kern_best()->fused);
 		CHECK(lc_net_predict(net, x, (size_t)n, y, 3, NULL) == LC_OK);
 		double maxd = 0.0;
 		for (int i = 0; i < n * d; i++)
@@ -175,11 +176,11 @@ static void test_fused_scores(void)
 		for (int n = 1; n <= 100; n += 33) {
 			float *x = rand_rows((size_t)n, d, 5 + (uint64_t)n, 0.0, 1.0), *ref = malloc((size_t)n * d * sizeof *ref);
 			double *s0 = malloc((size_t)n * sizeof *s0), *s1 = malloc((size_t)n * sizeof *s1);
-			nn_naive_predict(net, x, (size_t)n, ref);
 			for (int ki = 0; ki < NN_N_KERNELS; ki++) {
 				const nn_kern *k = nn_kern_get(ki);
 				if (!k)
 					continue;
+				nn_naive_predict(net, x, (size_t)n, ref, k->fused);
 				nn_ws *ws = nn_ws_new(net, n);
 				float *buf = nn_falloc(nn_tile_floats(net));
 				nn_ws_forward(ws, net, k, x, NULL, n);

@@ -280,8 +280,9 @@ static int mlp_train(lc_clf *c, const lc_clf_opts *o, const float *x, const int 
 				int n_in = l == 0 ? net->n_in : net->n_out[l - 1];
 				const float *W = net->params + net->offset[l];
 				float *gW = g + net->offset[l];
-				k->backward(W, n_in, net->n_out[l], net->act[l], a[l], a[l + 1], da[l + 1], gW,
-					    gW + (size_t)net->n_out[l] * n_in, l ? da[l] : NULL, nb);
+				k->backward(W, n_in, net->n_out[l], l == L - 1 ? net->act[l] : LC_ACT_LINEAR, a[l], a[l + 1],
+					    da[l + 1], gW, gW + (size_t)net->n_out[l] * n_in, l ? da[l] : NULL, nb,
+					    l ? net->act[l - 1] : LC_ACT_LINEAR);
 			}
 			step++;
 			double bc1 = 1.0 - pow(0.9, (double)step), bc2 = 1.0 - pow(0.999, (double)step);

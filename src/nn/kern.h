@@ -57,10 +57,13 @@ static inline KATTR void KNAME(st)(float *p, V v)
 	memcpy(p, &v, sizeof v);
 }
 
-static inline KATTR V KNAME(splat)(float a)
+/* a in every lane (a broadcast: not 0 + a, which the compiler must keep as an add because of -0) */
+static inline __attribute__((always_inline)) KATTR V KNAME(splat)(float a)
 {
-	V v = { 0 };
-	return v + a;
+	V v;
+	for (int l = 0; l < KVL; l++)
+		v[l] = a;
+	return v;
 }
 
 #ifndef KSQRT
@@ -78,6 +81,14 @@ static inline KATTR V KNAME(vsqrt)(V v)
 #ifndef KFMA
 #define KFMA(a, b, c) ((a) * (b) + (c))
 #define KFMA_LOCAL
+#endif
+/* s += a * b in the layer sums: one fused multiply-add where the instruction set defines KFUSED (AVX2+FMA,
+ * AVX-512: the same bits on both, the sums in the same order as the naive kernel with fmaf), else a product and an
+ * add (the portable kernel, the same bits as the naive kernel without fusion) */
+#ifdef KFUSED
+#define KMAC(s, a, b) ((s) = KFMA((a), (b), (s)))
+#else
+#define KMAC(s, a, b) ((s) += (a) * (b))
 #endif
 /* 1 / d: an instruction set may give an approximation within 2 ulp (AVX-512: rcp14 and one Newton step) */
 #ifndef KRCP
@@ -99,7 +110,7 @@ static inline KATTR V KNAME(sel)(VI mask, V a, V b)
 /* exp(a) for a <= 0 (a below -87.3 is taken as -87.3; the result is then at least 2^-126): reduction by ln 2 in
  * two parts, then a degree-5 minimax polynomial on [-ln2/2, ln2/2] (relative error 8e-8, 2e-7 after float
  * rounding). With KSCALEF (AVX-512) 2^n is applied by one instruction. */
-static inline KATTR V KNAME(vexpn)(V a)
+static inline __attribute__((always_inline)) KATTR V KNAME(vexpn)(V a)
 {
 	a = KMAX(a, KNAME(splat)(-87.3f));
 	const V magic = KNAME(splat)(12582912.0f); /* 1.5 * 2^23: adding it rounds to an integer */
@@ -123,7 +134,7 @@ static inline KATTR V KNAME(vexpn)(V a)
 /* act(z) of one vector. Sigmoid and tanh go through u = exp(-|z|) (or exp(-2|z|)) in (0, 1], which cannot
  * overflow: sigmoid z = (z >= 0 ? 1 : u) / (1 + u) (relative accuracy kept for large negative z) and
  * tanh z = sign(z) (1 - u) / (1 + u); both within ~2e-7 absolute of libm. */
-static inline KATTR V KNAME(act_vec)(V z, int act)
+static inline __attribute__((always_inline)) KATTR V KNAME(act_vec)(V z, int act)
 {
 	const V one = KNAME(splat)(1.0f), zero = KNAME(splat)(0.0f);
 	VI sign = { 0 };
@@ -146,54 +157,38 @@ static inline KATTR V KNAME(act_vec)(V z, int act)
 	}
 }
 
-/* y = act(y) in place over len floats (len a multiple of KVL). */
-static KATTR void KNAME(act_apply)(float *y, size_t len, int act)
+/* act'(z) of one vector, through the activation's output a = act(z) */
+static inline __attribute__((always_inline)) KATTR V KNAME(dact_vec)(V a, int act)
 {
-	if (act == LC_ACT_LINEAR)
-		return;
-	for (size_t i = 0; i < len; i += KVL)
-		KNAME(st)(y + i, KNAME(act_vec)(KNAME(ld)(y + i), act));
+	const V one = KNAME(splat)(1.0f), zero = KNAME(splat)(0.0f);
+	switch (act) {
+	case LC_ACT_SIGMOID: return a * (one - a);
+	case LC_ACT_TANH: return one - a * a;
+	case LC_ACT_RELU: return KNAME(sel)(a > zero, one, zero);
+	case LC_ACT_LEAKY_RELU: return KNAME(sel)(a > zero, one, KNAME(splat)(0.01f));
+	default: return one;
+	}
 }
 
 /* dy *= act'(z) in place, the derivative written through the layer output y = act(z) (len a multiple of KVL). */
 static KATTR void KNAME(act_grad)(const float *y, float *dy, size_t len, int act)
 {
-	const V one = KNAME(splat)(1.0f), zero = KNAME(splat)(0.0f);
-	switch (act) {
-	case LC_ACT_SIGMOID:
-		for (size_t i = 0; i < len; i += KVL) {
-			V a = KNAME(ld)(y + i);
-			KNAME(st)(dy + i, KNAME(ld)(dy + i) * (a * (one - a)));
-		}
-		break;
-	case LC_ACT_TANH:
-		for (size_t i = 0; i < len; i += KVL) {
-			V a = KNAME(ld)(y + i);
-			KNAME(st)(dy + i, KNAME(ld)(dy + i) * (one - a * a));
-		}
-		break;
-	case LC_ACT_RELU:
-		for (size_t i = 0; i < len; i += KVL) {
-			V a = KNAME(ld)(y + i), g = KNAME(ld)(dy + i);
-			KNAME(st)(dy + i, KNAME(sel)(a > zero, g, zero));
-		}
-		break;
-	case LC_ACT_LEAKY_RELU:
-		for (size_t i = 0; i < len; i += KVL) {
-			V a = KNAME(ld)(y + i), g = KNAME(ld)(dy + i);
-			KNAME(st)(dy + i, KNAME(sel)(a > zero, g, g * 0.01f));
-		}
-		break;
-	default:
-		break;
-	}
+	if (act == LC_ACT_LINEAR)
+		return;
+	for (size_t i = 0; i < len; i += KVL)
+		KNAME(st)(dy + i, KNAME(ld)(dy + i) * KNAME(dact_vec)(KNAME(ld)(y + i), act));
 }
 
-/* y = a · x (+ bias): a is (m, k) read as a[i*rs + j*cs], x is (k, nb), y is (m, nb), bias (m) or NULL.
- * Each y element is bias + a[i,0] x[0,c] + a[i,1] x[1,c] + ... summed in that order. Blocks of 4 rows x 2 vectors
- * keep 8 accumulators in registers; x is streamed once per 4 output rows. */
-static KATTR void KNAME(gemm)(const float *a, size_t rs, size_t cs, const float *bias, int m, int k, const float *x,
-			      float *y, int nb)
+/* y = a · x (+ bias), then an epilogue in registers: a is (m, k) read as a[i*rs + j*cs], x is (k, nb), y is (m, nb),
+ * bias (m) or NULL. Each sum is bias + a[i,0] x[0,c] + a[i,1] x[1,c] + ... in that order. The epilogue: with g NULL,
+ * y = act(sum) (a layer's forward); else y = sum * act'(g) with g (m, nb) the output of that activation (the
+ * backward pass into the layer below). Blocks of 4 rows x 2 vectors keep 8 accumulators in registers; x is streamed
+ * once per 4 output rows. */
+#define KEPI(v, off) (g ? (v) * KNAME(dact_vec)(KNAME(ld)(g + (off)), act) : KNAME(act_vec)((v), act))
+static inline __attribute__((always_inline)) KATTR void KNAME(gemm_a)(const float *a, size_t rs, size_t cs,
+									const float *bias, int m, int k,
+									const float *x, float *y, int nb,
+									const float *g, int act)
 {
 	int i = 0;
 	for (; i + 4 <= m; i += 4) {
@@ -209,24 +204,25 @@ static KATTR void KNAME(gemm)(const float *a, size_t rs, size_t cs, const float 
 				V x0 = KNAME(ld)(xp), x1 = KNAME(ld)(xp + KVL);
 				float w0 = a0[(size_t)j * cs], w1 = a1[(size_t)j * cs];
 				float w2 = a2[(size_t)j * cs], w3 = a3[(size_t)j * cs];
-				s00 += w0 * x0;
-				s01 += w0 * x1;
-				s10 += w1 * x0;
-				s11 += w1 * x1;
-				s20 += w2 * x0;
-				s21 += w2 * x1;
-				s30 += w3 * x0;
-				s31 += w3 * x1;
+				KMAC(s00, KNAME(splat)(w0), x0);
+				KMAC(s01, KNAME(splat)(w0), x1);
+				KMAC(s10, KNAME(splat)(w1), x0);
+				KMAC(s11, KNAME(splat)(w1), x1);
+				KMAC(s20, KNAME(splat)(w2), x0);
+				KMAC(s21, KNAME(splat)(w2), x1);
+				KMAC(s30, KNAME(splat)(w3), x0);
+				KMAC(s31, KNAME(splat)(w3), x1);
 			}
-			float *yp = y + (size_t)i * nb + c;
-			KNAME(st)(yp, s00);
-			KNAME(st)(yp + KVL, s01);
-			KNAME(st)(yp + nb, s10);
-			KNAME(st)(yp + nb + KVL, s11);
-			KNAME(st)(yp + 2 * (size_t)nb, s20);
-			KNAME(st)(yp + 2 * (size_t)nb + KVL, s21);
-			KNAME(st)(yp + 3 * (size_t)nb, s30);
-			KNAME(st)(yp + 3 * (size_t)nb + KVL, s31);
+			size_t o = (size_t)i * nb + c;
+			float *yp = y + o;
+			KNAME(st)(yp, KEPI(s00, o));
+			KNAME(st)(yp + KVL, KEPI(s01, o + KVL));
+			KNAME(st)(yp + nb, KEPI(s10, o + nb));
+			KNAME(st)(yp + nb + KVL, KEPI(s11, o + nb + KVL));
+			KNAME(st)(yp + 2 * (size_t)nb, KEPI(s20, o + 2 * (size_t)nb));
+			KNAME(st)(yp + 2 * (size_t)nb + KVL, KEPI(s21, o + 2 * (size_t)nb + KVL));
+			KNAME(st)(yp + 3 * (size_t)nb, KEPI(s30, o + 3 * (size_t)nb));
+			KNAME(st)(yp + 3 * (size_t)nb + KVL, KEPI(s31, o + 3 * (size_t)nb + KVL));
 		}
 	}
 	for (; i < m; i++) {
@@ -237,12 +233,27 @@ static KATTR void KNAME(gemm)(const float *a, size_t rs, size_t cs, const float 
 			const float *xp = x + c;
 			for (int j = 0; j < k; j++, xp += nb) {
 				float w0 = a0[(size_t)j * cs];
-				s0 += w0 * KNAME(ld)(xp);
-				s1 += w0 * KNAME(ld)(xp + KVL);
+				KMAC(s0, KNAME(splat)(w0), KNAME(ld)(xp));
+				KMAC(s1, KNAME(splat)(w0), KNAME(ld)(xp + KVL));
 			}
-			KNAME(st)(y + (size_t)i * nb + c, s0);
-			KNAME(st)(y + (size_t)i * nb + c + KVL, s1);
+			size_t o = (size_t)i * nb + c;
+			KNAME(st)(y + o, KEPI(s0, o));
+			KNAME(st)(y + o + KVL, KEPI(s1, o + KVL));
 		}
+	}
+}
+#undef KEPI
+
+/* gemm_a with a constant activation, so act_vec's and dact_vec's switches fold away */
+static KATTR void KNAME(gemm)(const float *a, size_t rs, size_t cs, const float *bias, int m, int k, const float *x,
+			      float *y, int nb, const float *g, int act)
+{
+	switch (act) {
+	case LC_ACT_SIGMOID: KNAME(gemm_a)(a, rs, cs, bias, m, k, x, y, nb, g, LC_ACT_SIGMOID); break;
+	case LC_ACT_TANH: KNAME(gemm_a)(a, rs, cs, bias, m, k, x, y, nb, g, LC_ACT_TANH); break;
+	case LC_ACT_RELU: KNAME(gemm_a)(a, rs, cs, bias, m, k, x, y, nb, g, LC_ACT_RELU); break;
+	case LC_ACT_LEAKY_RELU: KNAME(gemm_a)(a, rs, cs, bias, m, k, x, y, nb, g, LC_ACT_LEAKY_RELU); break;
+	default: KNAME(gemm_a)(a, rs, cs, bias, m, k, x, y, nb, NULL, LC_ACT_LINEAR); break;
 	}
 }
 
@@ -297,17 +308,17 @@ static KATTR void KNAME(gemm_tn)(const float *dz, const float *x, int m, int k, 
 			for (int c = 0; c < nb; c += KVL) {
 				V a = KNAME(ld)(x0 + c), b = KNAME(ld)(x1 + c), g;
 				g = KNAME(ld)(d0 + c);
-				s00 += g * a;
-				s01 += g * b;
+				KMAC(s00, g, a);
+				KMAC(s01, g, b);
 				g = KNAME(ld)(d1 + c);
-				s10 += g * a;
-				s11 += g * b;
+				KMAC(s10, g, a);
+				KMAC(s11, g, b);
 				g = KNAME(ld)(d2 + c);
-				s20 += g * a;
-				s21 += g * b;
+				KMAC(s20, g, a);
+				KMAC(s21, g, b);
 				g = KNAME(ld)(d3 + c);
-				s30 += g * a;
-				s31 += g * b;
+				KMAC(s30, g, a);
+				KMAC(s31, g, b);
 			}
 			float *w = dw + (size_t)i * k + j, r[8];
 			KNAME(reduce8)(s00, s01, s10, s11, s20, s21, s30, s31, r);
@@ -325,10 +336,10 @@ static KATTR void KNAME(gemm_tn)(const float *dz, const float *x, int m, int k, 
 			V s0 = { 0 }, s1 = { 0 }, s2 = { 0 }, s3 = { 0 };
 			for (int c = 0; c < nb; c += KVL) {
 				V a = KNAME(ld)(x0 + c);
-				s0 += KNAME(ld)(d0 + c) * a;
-				s1 += KNAME(ld)(d1 + c) * a;
-				s2 += KNAME(ld)(d2 + c) * a;
-				s3 += KNAME(ld)(d3 + c) * a;
+				KMAC(s0, KNAME(ld)(d0 + c), a);
+				KMAC(s1, KNAME(ld)(d1 + c), a);
+				KMAC(s2, KNAME(ld)(d2 + c), a);
+				KMAC(s3, KNAME(ld)(d3 + c), a);
 			}
 			float *w = dw + (size_t)i * k + j;
 			w[0] = KNAME(hsum)(s0);
@@ -343,7 +354,7 @@ static KATTR void KNAME(gemm_tn)(const float *dz, const float *x, int m, int k, 
 			const float *x0 = x + (size_t)j * nb;
 			V s0 = { 0 };
 			for (int c = 0; c < nb; c += KVL)
-				s0 += KNAME(ld)(d0 + c) * KNAME(ld)(x0 + c);
+				KMAC(s0, KNAME(ld)(d0 + c), KNAME(ld)(x0 + c));
 			dw[(size_t)i * k + j] = KNAME(hsum)(s0);
 		}
 	}
@@ -360,23 +371,26 @@ static KATTR void KNAME(gemm_tn)(const float *dz, const float *x, int m, int k, 
 static KATTR void KNAME(forward)(const float *w, const float *b, int n_in, int n_out, int act, const float *x,
 				 float *y, int nb)
 {
-	KNAME(gemm)(w, (size_t)n_in, 1, b, n_out, n_in, x, y, nb);
-	KNAME(act_apply)(y, (size_t)n_out * (size_t)nb, act);
+	KNAME(gemm)(w, (size_t)n_in, 1, b, n_out, n_in, x, y, nb, NULL, act);
 }
 
 /* Backward of one layer: x is (n_in, nb) its input, y is (n_out, nb) its output, dy is (n_out, nb) dL/dy, turned in
- * place into dL/dz; dw is (n_out, n_in), db is (n_out) (both written); dx is (n_in, nb) dL/dx = w^T dz, or NULL. */
+ * place into dL/dz = dy act'(z); dw is (n_out, n_in), db is (n_out) (both written); dx is (n_in, nb) or NULL:
+ * dx = (w^T dz) act_in'(x), act_in the activation whose output x is (so dx is the layer below's dL/dz, to be passed
+ * to it with act LC_ACT_LINEAR), or LC_ACT_LINEAR for plain dL/dx. */
 static KATTR void KNAME(backward)(const float *w, int n_in, int n_out, int act, const float *x, const float *y,
-				  float *dy, float *dw, float *db, float *dx, int nb)
+				  float *dy, float *dw, float *db, float *dx, int nb, int act_in)
 {
 	KNAME(act_grad)(y, dy, (size_t)n_out * (size_t)nb, act);
 	KNAME(gemm_tn)(dy, x, n_out, n_in, nb, dw, db);
 	if (dx)
-		KNAME(gemm)(w, 1, (size_t)n_in, NULL, n_in, n_out, dy, dx, nb);
+		KNAME(gemm)(w, 1, (size_t)n_in, NULL, n_in, n_out, dy, dx, nb, x, act_in);
 }
 
-/* e = y - t and colsum[c] = sum over the d features of e^2 (float): y, t, e are (d, nb), colsum (nb). */
-static KATTR void KNAME(sqerr)(const float *y, const float *t, int d, int nb, float *e, float *colsum)
+/* v = y - t and colsum[c] = sum over the d features of v^2 (float): y, t, e are (d, nb), colsum (nb). e = v, or with
+ * s != 0 e = (v s) act'(z) through y = act(z): the MSE gradient's dL/dz of the output layer in one pass. */
+static inline __attribute__((always_inline)) KATTR void KNAME(sqerr_a)(const float *y, const float *t, int d, int nb,
+									 float *e, float *colsum, float s, int act)
 {
 	for (int c = 0; c < nb; c += KVL)
 		KNAME(st)(colsum + c, KNAME(splat)(0.0f));
@@ -384,18 +398,24 @@ static KATTR void KNAME(sqerr)(const float *y, const float *t, int d, int nb, fl
 		const float *yp = y + (size_t)i * nb, *tp = t + (size_t)i * nb;
 		float *ep = e + (size_t)i * nb;
 		for (int c = 0; c < nb; c += KVL) {
-			V v = KNAME(ld)(yp + c) - KNAME(ld)(tp + c);
-			KNAME(st)(ep + c, v);
+			V a = KNAME(ld)(yp + c), v = a - KNAME(ld)(tp + c);
+			KNAME(st)(ep + c, s != 0.0f ? v * s * KNAME(dact_vec)(a, act) : v);
 			KNAME(st)(colsum + c, KNAME(ld)(colsum + c) + v * v);
 		}
 	}
 }
 
-/* x *= s over len floats (len a multiple of KVL). */
-static KATTR void KNAME(scale)(float *x, size_t len, float s)
+static KATTR void KNAME(sqerr)(const float *y, const float *t, int d, int nb, float *e, float *colsum, float s,
+			       int act)
 {
-	for (size_t i = 0; i < len; i += KVL)
-		KNAME(st)(x + i, KNAME(ld)(x + i) * s);
+	switch (s != 0.0f ? act : -1) {
+	case -1: KNAME(sqerr_a)(y, t, d, nb, e, colsum, 0.0f, LC_ACT_LINEAR); break;
+	case LC_ACT_SIGMOID: KNAME(sqerr_a)(y, t, d, nb, e, colsum, s, LC_ACT_SIGMOID); break;
+	case LC_ACT_TANH: KNAME(sqerr_a)(y, t, d, nb, e, colsum, s, LC_ACT_TANH); break;
+	case LC_ACT_RELU: KNAME(sqerr_a)(y, t, d, nb, e, colsum, s, LC_ACT_RELU); break;
+	case LC_ACT_LEAKY_RELU: KNAME(sqerr_a)(y, t, d, nb, e, colsum, s, LC_ACT_LEAKY_RELU); break;
+	default: KNAME(sqerr_a)(y, t, d, nb, e, colsum, s, LC_ACT_LINEAR); break;
+	}
 }
 
 /* Adam step over n parameters, as torch.optim.Adam in float32: m += (1-b1)(g-m); v = b2 v + (1-b2) g^2;
@@ -443,14 +463,14 @@ static inline __attribute__((always_inline)) KATTR void KNAME(tile_layer_a)(cons
 		const float *xp = x;
 		for (int j = 0; j < ni; j++, xp += KT) {
 			V x0 = KNAME(ld)(xp), x1 = KNAME(ld)(xp + KVL);
-			s00 += w0[j] * x0;
-			s01 += w0[j] * x1;
-			s10 += w1[j] * x0;
-			s11 += w1[j] * x1;
-			s20 += w2[j] * x0;
-			s21 += w2[j] * x1;
-			s30 += w3[j] * x0;
-			s31 += w3[j] * x1;
+			KMAC(s00, KNAME(splat)(w0[j]), x0);
+			KMAC(s01, KNAME(splat)(w0[j]), x1);
+			KMAC(s10, KNAME(splat)(w1[j]), x0);
+			KMAC(s11, KNAME(splat)(w1[j]), x1);
+			KMAC(s20, KNAME(splat)(w2[j]), x0);
+			KMAC(s21, KNAME(splat)(w2[j]), x1);
+			KMAC(s30, KNAME(splat)(w3[j]), x0);
+			KMAC(s31, KNAME(splat)(w3[j]), x1);
 		}
 		float *yp = y + (size_t)i * KT;
 		KNAME(st)(yp, KNAME(act_vec)(s00, act));
@@ -468,8 +488,8 @@ static inline __attribute__((always_inline)) KATTR void KNAME(tile_layer_a)(cons
 		s0 = s1 = KNAME(splat)(b[i]);
 		const float *xp = x;
 		for (int j = 0; j < ni; j++, xp += KT) {
-			s0 += w0[j] * KNAME(ld)(xp);
-			s1 += w0[j] * KNAME(ld)(xp + KVL);
+			KMAC(s0, KNAME(splat)(w0[j]), KNAME(ld)(xp));
+			KMAC(s1, KNAME(splat)(w0[j]), KNAME(ld)(xp + KVL));
 		}
 		KNAME(st)(y + (size_t)i * KT, KNAME(act_vec)(s0, act));
 		KNAME(st)(y + (size_t)i * KT + KVL, KNAME(act_vec)(s1, act));
@@ -514,14 +534,14 @@ static inline __attribute__((always_inline)) KATTR void KNAME(tile_mse_a)(const 
 		const float *xp = x;
 		for (int j = 0; j < ni; j++, xp += KT) {
 			V x0 = KNAME(ld)(xp), x1 = KNAME(ld)(xp + KVL);
-			s00 += w0[j] * x0;
-			s01 += w0[j] * x1;
-			s10 += w1[j] * x0;
-			s11 += w1[j] * x1;
-			s20 += w2[j] * x0;
-			s21 += w2[j] * x1;
-			s30 += w3[j] * x0;
-			s31 += w3[j] * x1;
+			KMAC(s00, KNAME(splat)(w0[j]), x0);
+			KMAC(s01, KNAME(splat)(w0[j]), x1);
+			KMAC(s10, KNAME(splat)(w1[j]), x0);
+			KMAC(s11, KNAME(splat)(w1[j]), x1);
+			KMAC(s20, KNAME(splat)(w2[j]), x0);
+			KMAC(s21, KNAME(splat)(w2[j]), x1);
+			KMAC(s30, KNAME(splat)(w3[j]), x0);
+			KMAC(s31, KNAME(splat)(w3[j]), x1);
 		}
 		const float *tp = t + (size_t)i * KT;
 		KSQACC(a0, a1, KNAME(act_vec)(s00, act), tp);
@@ -539,8 +559,8 @@ static inline __attribute__((always_inline)) KATTR void KNAME(tile_mse_a)(const 
 		s0 = s1 = KNAME(splat)(b[i]);
 		const float *xp = x;
 		for (int j = 0; j < ni; j++, xp += KT) {
-			s0 += w0[j] * KNAME(ld)(xp);
-			s1 += w0[j] * KNAME(ld)(xp + KVL);
+			KMAC(s0, KNAME(splat)(w0[j]), KNAME(ld)(xp));
+			KMAC(s1, KNAME(splat)(w0[j]), KNAME(ld)(xp + KVL));
 		}
 		KSQACC(a0, a1, KNAME(act_vec)(s0, act), t + (size_t)i * KT);
 		KSQACC(a2, a3, KNAME(act_vec)(s1, act), t + (size_t)i * KT + KVL);
@@ -625,10 +645,12 @@ static KATTR double KNAME(ae_mse)(const lc_net *net, const float *x, size_t nr, 
 static const nn_kern KNAME(kern) = {
 	.name = KNAME_STR,
 	.vl = KVL,
+#ifdef KFUSED
+	.fused = 1,
+#endif
 	.forward = KNAME(forward),
 	.backward = KNAME(backward),
 	.sqerr = KNAME(sqerr),
-	.scale = KNAME(scale),
 	.adam = KNAME(adam),
 	.load = KLOAD,
 	.ae_mse = KNAME(ae_mse),
@@ -642,6 +664,7 @@ static const nn_kern KNAME(kern) = {
 #undef KSHUF2
 #undef KEVEN
 #undef KODD
+#undef KMAC
 #ifdef KSQRT_LOCAL
 #undef KSQRT
 #undef KSQRT_LOCAL

@@ -423,8 +423,9 @@ static void mh_job_fn(void *ctx, int t)
 				int ni = l ? c->n_out[l - 1] : c->n_in;
 				const float *W = c->params + c->offset[l];
 				float *gW = j->ws->g[i] + c->offset[l];
-				j->k->backward(W, ni, c->n_out[l], c->act[l], a[l], a[l + 1], da[l + 1], gW,
-					       gW + (size_t)c->n_out[l] * ni, l ? da[l] : NULL, nb);
+				j->k->backward(W, ni, c->n_out[l], l == L - 1 ? c->act[l] : LC_ACT_LINEAR, a[l], a[l + 1],
+					       da[l + 1], gW, gW + (size_t)c->n_out[l] * ni, l ? da[l] : NULL, nb,
+					       l ? c->act[l - 1] : LC_ACT_LINEAR);
 			}
 		}
 	}

@@ -10,7 +10,8 @@
 #include <string.h>
 #include <time.h>
 
-/* no fused multiply-add: the fast kernels keep the naive kernels' rounding (clang contracts by default) */
+/* no contraction by the compiler (clang contracts by default): the kernels fuse multiply-adds only where they say so
+ * (KFMA), so each kernel set rounds as its naive reference (nn_naive_predict with or without fused) */
 #ifdef __clang__
 #pragma STDC FP_CONTRACT OFF
 #endif
@@ -185,16 +186,20 @@ __attribute__((target("avx2"))) static void panel_load_avx2(float *p, int nbe, c
 #ifdef NN_X86
 #define NN_HAVE_AVX2 1
 #define KVL 8
-#define KATTR __attribute__((target("avx2")))
+#define KATTR __attribute__((target("avx2,fma")))
 #define KNAME(x) x##_avx2
 #define KNAME_STR "avx2"
 #define KLOAD panel_load_avx2
 #define KSQRT(v) ((V)_mm256_sqrt_ps((__m256)(v)))
+#define KFMA(a, b, c) ((V)_mm256_fmadd_ps((__m256)(a), (__m256)(b), (__m256)(c)))
+#define KFUSED 1
 #define KLO2D(v) ((KNAME(vd))_mm256_cvtps_pd(_mm256_castps256_ps128((__m256)(v))))
 #define KHI2D(v) ((KNAME(vd))_mm256_cvtps_pd(_mm256_extractf128_ps((__m256)(v), 1)))
 #include "nn/kern.h"
 #undef KLO2D
 #undef KHI2D
+#undef KFMA
+#undef KFUSED
 #undef KVL
 #undef KATTR
 #undef KNAME
@@ -209,6 +214,7 @@ __attribute__((target("avx2"))) static void panel_load_avx2(float *p, int nbe, c
 #define KLOAD panel_load_avx2
 #define KSQRT(v) ((V)_mm512_sqrt_ps((__m512)(v)))
 #define KFMA(a, b, c) ((V)_mm512_fmadd_ps((__m512)(a), (__m512)(b), (__m512)(c)))
+#define KFUSED 1
 #define KMAX(a, b) ((V)_mm512_max_ps((__m512)(a), (__m512)(b)))
 #define KSCALEF(p, n) ((V)_mm512_scalef_ps((__m512)(p), (__m512)(n)))
 #define KLO2D(v) ((KNAME(vd))_mm512_cvtps_pd(_mm512_castps512_ps256((__m512)(v))))
@@ -217,6 +223,7 @@ __attribute__((target("avx2"))) static void panel_load_avx2(float *p, int nbe, c
 #undef KLO2D
 #undef KHI2D
 #undef KFMA
+#undef KFUSED
 #undef KMAX
 #undef KSCALEF
 #undef KVL
@@ -232,9 +239,9 @@ const nn_kern *nn_kern_get(int i)
 	if (i == 0)
 		return &kern_base;
 #ifdef NN_HAVE_AVX2
-	if (i == 1 && __builtin_cpu_supports("avx2"))
+	if (i == 1 && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
 		return &kern_avx2;
-	if (i == 2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx2"))
+	if (i == 2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
 		return &kern_avx512;
 #endif
 	return NULL;
@@ -384,7 +391,7 @@ static int max_width(const lc_net *net)
 
 /* ---------------------------------------------------------------- naive references */
 
-void nn_naive_predict(const lc_net *net, const float *x, size_t n, float *y)
+void nn_naive_predict(const lc_net *net, const float *x, size_t n, float *y, int fused)
 {
 	int mw = max_width(net), no = lc_net_n_out(net);
 	float *a = malloc((size_t)mw * sizeof *a), *b = malloc((size_t)mw * sizeof *b);
@@ -402,7 +409,7 @@ void nn_naive_predict(const lc_net *net, const float *x, size_t n, float *y)
 			for (int i = 0; i < o; i++) {
 				float s = bias[i];
 				for (int j = 0; j < ni; j++)
-					s += w[(size_t)i * (size_t)ni + j] * a[j];
+					s = fused ? fmaf(w[(size_t)i * (size_t)ni + j], a[j], s) : s + w[(size_t)i * (size_t)ni + j] * a[j];
 				b[i] = nn_act_ref(net->act[l], s);
 			}
 			float *t = a;
@@ -681,13 +688,16 @@ double nn_ws_grad(nn_ws *ws, const lc_net *net, const nn_kern *k, const float *x
 	int L = net->n_layers, d = net->n_in, nbe = nn_round_cols((size_t)nr);
 	nn_ws_forward(ws, net, k, x, rows, nr);
 	float *e = ws->d0;
-	// y is (d, nbe), target a[0] is (d, nbe), e = y - t is (d, nbe)
-	k->sqerr(ws->a[L], ws->a[0], d, nbe, e, ws->colsum);
+	int tk = loss == LC_LOSS_TOPK && topk < d;
+	/* y is (d, nbe), target a[0] is (d, nbe), e = y - t is (d, nbe); for MSE scaled to dL/dy and multiplied by the
+	 * output activation's derivative in the same pass (dL/dz, passed on with act linear) */
+	float sc_mse = (float)(2.0 / ((double)d * (double)batch_n));
+	k->sqerr(ws->a[L], ws->a[0], d, nbe, e, ws->colsum, tk ? 0.0f : sc_mse, net->act[L - 1]);
 	if (nr < nbe)
 		for (int i = 0; i < d; i++)
 			memset(e + (size_t)i * (size_t)nbe + nr, 0, (size_t)(nbe - nr) * sizeof *e);
 	double sum = 0.0;
-	if (loss == LC_LOSS_TOPK && topk < d) {
+	if (tk) {
 		int kk = topk;
 		float sc = (float)(2.0 / ((double)kk * (double)batch_n));
 		for (int c = 0; c < nr; c++) {
@@ -711,15 +721,15 @@ double nn_ws_grad(nn_ws *ws, const lc_net *net, const nn_kern *k, const float *x
 	} else {
 		for (int c = 0; c < nr; c++)
 			sum += (double)ws->colsum[c] / d;
-		k->scale(e, (size_t)d * (size_t)nbe, (float)(2.0 / ((double)d * (double)batch_n)));
 	}
 	float *cur = e, *oth = ws->d1;
 	for (int l = L - 1; l >= 0; l--) {
 		int ni = layer_in(net, l), o = net->n_out[l];
 		const float *w = net->params + net->offset[l];
 		float *gw = ws->grad + net->offset[l];
-		k->backward(w, ni, o, net->act[l], ws->a[l], ws->a[l + 1], cur, gw, gw + (size_t)o * (size_t)ni,
-			    l > 0 ? oth : NULL, nbe);
+		/* the layer below's activation derivative is applied as dx is written (its act passed as linear) */
+		k->backward(w, ni, o, l == L - 1 && tk ? net->act[l] : LC_ACT_LINEAR, ws->a[l], ws->a[l + 1], cur, gw,
+			    gw + (size_t)o * (size_t)ni, l > 0 ? oth : NULL, nbe, l > 0 ? net->act[l - 1] : LC_ACT_LINEAR);
 		float *t = cur;
 		cur = oth;
 		oth = t;

@@ -31,16 +31,18 @@ uint64_t nn_rng_below(nn_rng *r, uint64_t n);
 typedef struct nn_kern {
 	const char *name; /* "sse2", "avx2" */
 	int vl;           /* float lanes */
+	int fused;        /* 1: the layer sums use fused multiply-add (as nn_naive_predict with fused = 1) */
 	/* w is (n_out, n_in), b (n_out), x is (n_in, nb), y is (n_out, nb): y = act(w x + b) */
 	void (*forward)(const float *w, const float *b, int n_in, int n_out, int act, const float *x, float *y, int nb);
-	/* x (n_in, nb) layer input, y (n_out, nb) its output, dy (n_out, nb) dL/dy becomes dL/dz in place;
-	 * dw (n_out, n_in) and db (n_out) are written; dx (n_in, nb) = w^T dz unless NULL */
+	/* x (n_in, nb) layer input, y (n_out, nb) its output, dy (n_out, nb) dL/dy becomes dL/dz = dy act'(z) in place;
+	 * dw (n_out, n_in) and db (n_out) are written; dx (n_in, nb) = (w^T dz) act_in'(x) unless NULL, act_in the
+	 * activation whose output x is (dx is then the layer below's dL/dz: pass it on with act LC_ACT_LINEAR) or
+	 * LC_ACT_LINEAR for plain dL/dx */
 	void (*backward)(const float *w, int n_in, int n_out, int act, const float *x, const float *y, float *dy,
-			 float *dw, float *db, float *dx, int nb);
-	/* y, t, e are (d, nb): e = y - t; colsum (nb) = per-column sum of e^2 */
-	void (*sqerr)(const float *y, const float *t, int d, int nb, float *e, float *colsum);
-	/* x (len) *= s, len a multiple of NN_COLS */
-	void (*scale)(float *x, size_t len, float s);
+			 float *dw, float *db, float *dx, int nb, int act_in);
+	/* y, t, e are (d, nb): v = y - t; colsum (nb) = per-column sum of v^2; e = v, or with s != 0
+	 * e = (v s) act'(z) through y = act(z) */
+	void (*sqerr)(const float *y, const float *t, int d, int nb, float *e, float *colsum, float s, int act);
 	/* one Adam step over n parameters p with moments m, v and gradient g (torch.optim.Adam, float32) */
 	void (*adam)(float *p, float *m, float *v, const float *g, size_t n, float b1, float b2, float eps,
 		     float step, float bc2s);
@@ -69,9 +71,10 @@ const nn_kern *nn_kern_get(int i);
 /* Activation of one value as the naive kernels compute it (libm expf/tanhf). */
 float nn_act_ref(int act, float z);
 
-/* Naive float forward of n rows, row by row with simple loops: x is (n, n_in), y is (n, n_out). The reference the
- * fast forward is tested against (pre-activations are bit-identical; activations differ by the exp). */
-void nn_naive_predict(const lc_net *net, const float *x, size_t n, float *y);
+/* Naive float forward of n rows, row by row with simple loops: x is (n, n_in), y is (n, n_out); with fused the
+ * layer sums use fmaf, as the kernels with nn_kern.fused do. The reference the fast forward is tested against
+ * (pre-activations are bit-identical; activations differ by the exp). */
+void nn_naive_predict(const lc_net *net, const float *x, size_t n, float *y, int fused);
 
 /* Naive double loss and gradient of rows x (n, d) for an autoencoder net with parameters p (n_params doubles, same
  * layout as net->params): returns the loss (mean over rows of the row loss), and the gradient in g (n_params) when g is

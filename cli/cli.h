@@ -57,7 +57,6 @@ int cmd_info(int argc, char **argv);
  * command goes on as for one ME), else the exit code. */
 int train_is_multi(int argc, char **argv);
 int cmd_train_multi(int argc, char **argv);
-int score_multi(int argc, char **argv);
 int explain_multi(int argc, char **argv);
 int evaluate_channels(int argc, char **argv);
 int cmd_root(int argc, char **argv);

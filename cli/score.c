@@ -16,7 +16,8 @@ static const char *help =
 	"  run,lumi,score,flagged,entries\n"
 	"score is the reconstruction loss of the prepared LS (for --loss mse the mean squared error over the\n"
 	"prepared bins); an LS with fewer entries than the model's minimum is not evaluable: empty score and\n"
-	"flagged. flagged is 1 when score > threshold (the model's, or --threshold). Scores are also recorded in DB.\n"
+	"flagged. flagged is 1 when score > threshold (the model's, or --threshold). For a model over several MEs\n"
+	"(train --me A,B,...) the CSV adds one column score:PART per ME or channel. Scores are also recorded in DB.\n"
 	"  --flagged FILE   write the flagged LS as golden-style JSON\n"
 	"  --passed FILE    write the LS that passed (evaluable, not flagged) as golden-style JSON\n";
 
@@ -51,22 +52,35 @@ static int output_write(output *o, lc_error *err)
 }
 
 typedef struct scores {
+	const lc_model *m;
 	const lc_score_row *rows;
+	const double *parts; /* (n, np): the score's parts of a model over several MEs, or NULL */
 	size_t n;
+	int np;
 	double threshold;
 } scores;
 
 static int write_csv(FILE *f, void *ctx)
 {
 	scores *s = ctx;
-	fprintf(f, "run,lumi,score,flagged,entries\n");
+	fprintf(f, "run,lumi,score,flagged,entries");
+	for (int p = 0; p < s->np; p++)
+		fprintf(f, ",score:%s", lc_model_part_name(s->m, p));
+	fputc('\n', f);
 	for (size_t i = 0; i < s->n; i++) {
 		const lc_score_row *r = &s->rows[i];
 		if (r->evaluable)
-			fprintf(f, "%lld,%lld,%.9g,%d,%.17g\n", (long long)r->run, (long long)r->ls, r->score,
+			fprintf(f, "%lld,%lld,%.9g,%d,%.17g", (long long)r->run, (long long)r->ls, r->score,
 				r->score > s->threshold, r->count);
 		else
-			fprintf(f, "%lld,%lld,,,%.17g\n", (long long)r->run, (long long)r->ls, r->count);
+			fprintf(f, "%lld,%lld,,,%.17g", (long long)r->run, (long long)r->ls, r->count);
+		for (int p = 0; p < s->np; p++) {
+			if (r->evaluable)
+				fprintf(f, ",%.9g", s->parts[i * (size_t)s->np + p]);
+			else
+				fputc(',', f);
+		}
+		fputc('\n', f);
 	}
 	return ferror(f);
 }
@@ -78,9 +92,6 @@ static int write_set(FILE *f, void *ctx)
 
 int cmd_score(int argc, char **argv)
 {
-	int multi_rc = score_multi(argc, argv); /* a model over several MEs: cli/multi.c */
-	if (multi_rc >= 0)
-		return multi_rc;
 	if (wants_help(argc, argv)) {
 		fputs(help, stdout);
 		return 0;
@@ -117,6 +128,7 @@ int cmd_score(int argc, char **argv)
 	lc_model *m = NULL;
 	lc_store *st = NULL;
 	lc_score_row *rows = NULL;
+	double *parts = NULL;
 	lc_lsset *fl = lc_lsset_new(), *ok = lc_lsset_new();
 	char *header = NULL;
 	size_t n = 0, nflag = 0, nne = 0;
@@ -128,8 +140,8 @@ int cmd_score(int argc, char **argv)
 	if (!rc)
 		rc = lc_store_open(db, 0, &st, &err);
 	if (!rc)
-		rc = lc_model_score(m, st, rl, threads, &rows, &n, &err);
-	scores sc = {rows, n, m ? m->threshold : 0};
+		rc = lc_model_score_parts(m, st, rl, threads, &rows, &n, &parts, &err);
+	scores sc = {m, rows, parts, n, m ? lc_model_n_parts(m) : 0, m ? m->threshold : 0};
 	if (!rc && thr)
 		sc.threshold = opt_double("--threshold", thr);
 	/* the flagged and passed sets (16 bytes per LS) are built only when they are written */
@@ -169,11 +181,15 @@ int cmd_score(int argc, char **argv)
 			rc = lc_error_set(&err, LC_ERR_IO, "%s: cannot rename %s into place: %s (the scores are in the store)",
 					  outs[k].path, outs[k].tmp, strerror(errno));
 	}
-	if (!rc)
+	if (!rc && sc.np)
+		printf("scored %zu LS with the %s model over %d parts: %zu evaluable, %zu flagged (score > %.6g), %zu not "
+		       "evaluable -> %s\n", n, m->kind, sc.np, n - nne, nflag, sc.threshold, nne, out);
+	else if (!rc)
 		printf("scored %zu LS of '%s': %zu evaluable, %zu flagged (score > %.6g), %zu not evaluable -> %s\n", n,
 		       m->me.name, n - nne, nflag, sc.threshold, nne, out);
 	free(header);
 	free(rows);
+	free(parts);
 	lc_lsset_free(fl);
 	lc_lsset_free(ok);
 	lc_store_close(st);

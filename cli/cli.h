@@ -57,7 +57,8 @@ int cmd_info(int argc, char **argv);
  * command goes on as for one ME), else the exit code. */
 int train_is_multi(int argc, char **argv);
 int cmd_train_multi(int argc, char **argv);
-int explain_multi(int argc, char **argv);
+void json_strn(FILE *o, const char *s, size_t n); /* n bytes of s as a JSON string on o */
+void json_str(const char *s);                      /* s as a JSON string on stdout */
 int evaluate_channels(int argc, char **argv);
 int cmd_root(int argc, char **argv);
 int cmd_extract(int argc, char **argv);

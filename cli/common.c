@@ -97,3 +97,28 @@ void remove_new_store(const char *path)
 	snprintf(buf, sizeof buf, "%s-shm", path);
 	remove(buf);
 }
+
+/* The n bytes of s as a JSON string on o: quotes, backslashes and control characters escaped. */
+void json_strn(FILE *o, const char *s, size_t n)
+{
+	fputc('"', o);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == '"' || c == '\\')
+			fprintf(o, "\\%c", c);
+		else if (c == '\n')
+			fputs("\\n", o);
+		else if (c == '\t')
+			fputs("\\t", o);
+		else if (c < 0x20 || c == 0x7f)
+			fprintf(o, "\\u%04x", c);
+		else
+			fputc(c, o);
+	}
+	fputc('"', o);
+}
+
+void json_str(const char *s)
+{
+	json_strn(stdout, s, strlen(s));
+}

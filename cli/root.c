@@ -25,25 +25,6 @@ static const char *help =
 	"  hist  the histogram KEY (TH1x, TH2x, TProfile) as JSON: axes, bin edges, entries, sums, and cells with\n"
 	"        under/overflow in ROOT's global bin order (ix + (nx+2)*iy)\n";
 
-static void json_str(FILE *o, const char *s, size_t n)
-{
-	fputc('"', o);
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c == '"' || c == '\\')
-			fprintf(o, "\\%c", c);
-		else if (c == '\n')
-			fputs("\\n", o);
-		else if (c == '\t')
-			fputs("\\t", o);
-		else if (c < 0x20 || c == 0x7f)
-			fprintf(o, "\\u%04x", c);
-		else
-			fputc(c, o);
-	}
-	fputc('"', o);
-}
-
 static void json_num(FILE *o, double x, int f32)
 {
 	if (!isfinite(x))
@@ -81,7 +62,7 @@ static void put_entry(FILE *o, const lc_root_array *a, int64_t e, int as_array)
 			if (j > a->offsets[e])
 				fputs(", ", o);
 			if (a->type == LC_ROOT_STRING) {
-				json_str(o, (const char *)a->values + a->inner[j], (size_t)(a->inner[j + 1] - a->inner[j]));
+				json_strn(o, (const char *)a->values + a->inner[j], (size_t)(a->inner[j + 1] - a->inner[j]));
 				continue;
 			}
 			fputc('[', o);
@@ -96,7 +77,7 @@ static void put_entry(FILE *o, const lc_root_array *a, int64_t e, int as_array)
 		return;
 	}
 	if (a->type == LC_ROOT_STRING) {
-		json_str(o, (const char *)a->values + a->offsets[e], (size_t)(a->offsets[e + 1] - a->offsets[e]));
+		json_strn(o, (const char *)a->values + a->offsets[e], (size_t)(a->offsets[e + 1] - a->offsets[e]));
 		return;
 	}
 	size_t lo, hi;
@@ -134,9 +115,9 @@ static void put_cells(FILE *o, const char *key, const double *v, size_t n)
 static void put_hist(FILE *o, const lc_root_hist *h)
 {
 	fputs("{\"name\": ", o);
-	json_str(o, h->name ? h->name : "", h->name ? strlen(h->name) : 0);
+	json_strn(o, h->name ? h->name : "", h->name ? strlen(h->name) : 0);
 	fputs(", \"title\": ", o);
-	json_str(o, h->title ? h->title : "", h->title ? strlen(h->title) : 0);
+	json_strn(o, h->title ? h->title : "", h->title ? strlen(h->title) : 0);
 	fprintf(o, ", \"class\": \"%s\", \"dim\": %d, \"nx\": %d, \"xmin\": ", h->classname, h->dim, h->nx);
 	json_num(o, h->xmin, 0);
 	fputs(", \"xmax\": ", o);

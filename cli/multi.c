@@ -1,6 +1,6 @@
 /* multi.c — the command-line side of models over several MEs (issue 6): `lumicert train` with several --me, --kind
- * multiae|ensemble|multihead and --channel; `lumicert score` and `lumicert explain` for those kinds (score:<part>
- * columns; the channel first, then its bins); `lumicert evaluate --channels` (ROC AUC of every channel against every
+ * multiae|ensemble|multihead and --channel (score and explain handle these kinds in cli/score.c and cli/explain.c);
+ * `lumicert evaluate --channels` (ROC AUC of every channel against every
  * per-subsystem label source, and which channel catches the anomalies of one subsystem only). */
 #include <errno.h>
 #include <math.h>

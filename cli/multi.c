@@ -1,7 +1,7 @@
 /* multi.c — the command-line side of models over several MEs (issue 6): `lumicert train` with several --me, --kind
- * multiae|ensemble|multihead and --channel (score and explain handle these kinds in cli/score.c and cli/explain.c);
- * `lumicert evaluate --channels` (ROC AUC of every channel against every
- * per-subsystem label source, and which channel catches the anomalies of one subsystem only). */
+ * multiae|ensemble|multihead and --channel, and `lumicert evaluate --channels` (ROC AUC of every channel against
+ * every per-subsystem label source, and which channel catches the anomalies of one subsystem only). `score` and
+ * `explain` handle these kinds in cli/score.c and cli/explain.c. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>

@@ -57,6 +57,13 @@ int cmd_info(int argc, char **argv);
  * command goes on as for one ME), else the exit code. */
 int train_is_multi(int argc, char **argv);
 int cmd_train_multi(int argc, char **argv);
+/* The preparation and training options shared by the autoencoder kinds of `train` (--normalize --flow --repr --rebin
+ * --min-entries --loss --epochs --batch --lr --seed --threads) at argv[*i]: 1 if consumed (*rc set to a usage error
+ * for a bad value), 0 if argv[*i] is none of them. */
+int prep_train_option(int argc, char **argv, int *i, lc_prep *prep, lc_train_opts *opts, int *rc);
+/* Records the training runs and label source in m, saves it to out and records its header in the store (one
+ * transaction). */
+int save_model(lc_store *st, lc_model *m, const char *out, const char *runs, const char *good_source, lc_error *err);
 void json_strn(FILE *o, const char *s, size_t n); /* n bytes of s as a JSON string on o */
 void json_str(const char *s);                      /* s as a JSON string on stdout */
 int evaluate_channels(int argc, char **argv);

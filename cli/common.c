@@ -122,3 +122,74 @@ void json_str(const char *s)
 {
 	json_strn(stdout, s, strlen(s));
 }
+
+int prep_train_option(int argc, char **argv, int *i, lc_prep *prep, lc_train_opts *opts, int *rc)
+{
+	const char *v;
+	if (opt_value(argc, argv, i, "--normalize", &v)) {
+		if (strcmp(v, "l1") && strcmp(v, "none"))
+			*rc = usage_error("train", "--normalize must be l1 or none");
+		prep->normalize = strcmp(v, "l1") ? LC_NORM_NONE : LC_NORM_L1;
+	} else if (opt_value(argc, argv, i, "--flow", &v)) {
+		if (strcmp(v, "keep") && strcmp(v, "drop"))
+			*rc = usage_error("train", "--flow must be keep or drop");
+		prep->flow = !strcmp(v, "keep");
+	} else if (opt_value(argc, argv, i, "--repr", &v)) {
+		if (!strcmp(v, "bins"))
+			prep->repr = LC_REPR_BINS;
+		else if (!strcmp(v, "sqrt"))
+			prep->repr = LC_REPR_SQRT;
+		else if (!strcmp(v, "cdf"))
+			prep->repr = LC_REPR_CDF;
+		else
+			*rc = usage_error("train", "--repr must be bins, sqrt or cdf");
+	} else if (opt_value(argc, argv, i, "--rebin", &v)) {
+		const char *comma = strchr(v, ',');
+		char xs[32];
+		snprintf(xs, sizeof xs, "%.*s", comma ? (int)(comma - v) : (int)strlen(v), v);
+		prep->rebin_x = (int)opt_long("--rebin", xs, 1, 1000000);
+		prep->rebin_y = comma ? (int)opt_long("--rebin", comma + 1, 1, 1000000) : 1;
+	} else if (opt_value(argc, argv, i, "--min-entries", &v))
+		prep->min_entries = opt_double("--min-entries", v);
+	else if (opt_value(argc, argv, i, "--loss", &v)) {
+		if (!strcmp(v, "mse"))
+			opts->loss = LC_LOSS_MSE;
+		else if (!strncmp(v, "topk:", 5)) {
+			opts->loss = LC_LOSS_TOPK;
+			opts->topk = (int)opt_long("--loss topk:K", v + 5, 1, 100000000);
+		} else
+			*rc = usage_error("train", "--loss must be mse or topk:K");
+	} else if (opt_value(argc, argv, i, "--epochs", &v))
+		opts->epochs = (int)opt_long("--epochs", v, 1, 10000000);
+	else if (opt_value(argc, argv, i, "--batch", &v))
+		opts->batch = (int)opt_long("--batch", v, 1, 10000000);
+	else if (opt_value(argc, argv, i, "--lr", &v))
+		opts->lr = opt_double("--lr", v);
+	else if (opt_value(argc, argv, i, "--seed", &v))
+		opts->seed = (uint64_t)opt_long("--seed", v, 0, 0x7fffffffL);
+	else if (opt_value(argc, argv, i, "--threads", &v))
+		opts->threads = (int)opt_long("--threads", v, 1, 256);
+	else
+		return 0;
+	return 1;
+}
+
+int save_model(lc_store *st, lc_model *m, const char *out, const char *runs, const char *good_source, lc_error *err)
+{
+	snprintf(m->runs, sizeof m->runs, "%s", runs ? runs : "");
+	snprintf(m->good_source, sizeof m->good_source, "%s", good_source ? good_source : "");
+	int rc = lc_model_save(m, out, err);
+	char *header = NULL;
+	if (!rc && !(header = lc_model_header_json(m)))
+		rc = lc_error_set(err, LC_ERR_NOMEM, "out of memory");
+	if (!rc && !(rc = lc_store_begin(st, err))) {
+		int64_t id;
+		rc = lc_store_put_model(st, out, header, &id, err);
+		if (!rc)
+			rc = lc_store_commit(st, err);
+		else
+			lc_store_rollback(st);
+	}
+	free(header);
+	return rc;
+}

@@ -124,53 +124,12 @@ int cmd_train_multi(int argc, char **argv)
 		else if (opt_value(argc, argv, &i, "--output", &v)) {
 			if ((s.output_act = lc_act_parse(v)) < 0)
 				rcu = usage_error("train", "--output: unknown activation '%s'", v);
-		} else if (opt_value(argc, argv, &i, "--normalize", &v)) {
-			if (strcmp(v, "l1") && strcmp(v, "none"))
-				rcu = usage_error("train", "--normalize must be l1 or none");
-			s.prep.normalize = strcmp(v, "l1") ? LC_NORM_NONE : LC_NORM_L1;
-		} else if (opt_value(argc, argv, &i, "--flow", &v)) {
-			if (strcmp(v, "keep") && strcmp(v, "drop"))
-				rcu = usage_error("train", "--flow must be keep or drop");
-			s.prep.flow = !strcmp(v, "keep");
-		} else if (opt_value(argc, argv, &i, "--repr", &v)) {
-			if (!strcmp(v, "bins"))
-				s.prep.repr = LC_REPR_BINS;
-			else if (!strcmp(v, "sqrt"))
-				s.prep.repr = LC_REPR_SQRT;
-			else if (!strcmp(v, "cdf"))
-				s.prep.repr = LC_REPR_CDF;
-			else
-				rcu = usage_error("train", "--repr must be bins, sqrt or cdf");
-		} else if (opt_value(argc, argv, &i, "--rebin", &v)) {
-			const char *comma = strchr(v, ',');
-			char xs[32];
-			snprintf(xs, sizeof xs, "%.*s", comma ? (int)(comma - v) : (int)strlen(v), v);
-			s.prep.rebin_x = (int)opt_long("--rebin", xs, 1, 1000000);
-			s.prep.rebin_y = comma ? (int)opt_long("--rebin", comma + 1, 1, 1000000) : 1;
-		} else if (opt_value(argc, argv, &i, "--min-entries", &v))
-			s.prep.min_entries = opt_double("--min-entries", v);
-		else if (opt_value(argc, argv, &i, "--loss", &v)) {
-			if (!strcmp(v, "mse"))
-				s.opts.loss = LC_LOSS_MSE;
-			else if (!strncmp(v, "topk:", 5)) {
-				s.opts.loss = LC_LOSS_TOPK;
-				s.opts.topk = (int)opt_long("--loss topk:K", v + 5, 1, 100000000);
-			} else
-				rcu = usage_error("train", "--loss must be mse or topk:K");
-		} else if (opt_value(argc, argv, &i, "--epochs", &v))
-			s.opts.epochs = (int)opt_long("--epochs", v, 1, 10000000);
-		else if (opt_value(argc, argv, &i, "--batch", &v))
-			s.opts.batch = (int)opt_long("--batch", v, 1, 10000000);
-		else if (opt_value(argc, argv, &i, "--lr", &v))
-			s.opts.lr = opt_double("--lr", v);
+		} else if (prep_train_option(argc, argv, &i, &s.prep, &s.opts, &rcu))
+			continue; /* rcu set on a bad value ends the loop */
 		else if (opt_value(argc, argv, &i, "--val-frac", &v))
 			s.val_frac = opt_double("--val-frac", v);
 		else if (opt_value(argc, argv, &i, "--fpr", &v))
 			s.fpr = opt_double("--fpr", v);
-		else if (opt_value(argc, argv, &i, "--seed", &v))
-			s.opts.seed = (uint64_t)opt_long("--seed", v, 0, 0x7fffffffL);
-		else if (opt_value(argc, argv, &i, "--threads", &v))
-			s.opts.threads = (int)opt_long("--threads", v, 1, 256);
 		else if (opt_flag(argv, i, "--quiet"))
 			quiet = 1;
 		else if (argv[i][0] == '-' && argv[i][1])
@@ -199,8 +158,6 @@ int cmd_train_multi(int argc, char **argv)
 	lc_runlist *rl = NULL;
 	lc_store *st = NULL;
 	lc_model *m = NULL;
-	char *header = NULL;
-	int64_t id = 0;
 	int tty = !quiet && isatty(2);
 	s.opts.progress = on_progress;
 	s.opts.progress_ctx = &tty;
@@ -212,20 +169,8 @@ int cmd_train_multi(int argc, char **argv)
 		rc = lc_store_open(db, 0, &st, &err);
 	if (!rc)
 		rc = lc_multi_train(st, &s, &m, &err);
-	if (!rc) {
-		snprintf(m->runs, sizeof m->runs, "%s", runs ? runs : "");
-		snprintf(m->good_source, sizeof m->good_source, "%s", s.good_source ? s.good_source : "");
-		rc = lc_model_save(m, out, &err);
-	}
-	if (!rc && !(header = lc_model_header_json(m)))
-		rc = lc_error_set(&err, LC_ERR_NOMEM, "out of memory");
-	if (!rc && !(rc = lc_store_begin(st, &err))) {
-		rc = lc_store_put_model(st, out, header, &id, &err);
-		if (!rc)
-			rc = lc_store_commit(st, &err);
-		else
-			lc_store_rollback(st);
-	}
+	if (!rc)
+		rc = save_model(st, m, out, runs, s.good_source, &err);
 	if (!rc) {
 		int np = lc_model_n_parts(m);
 		printf("trained %s (%s) on %lld LS (%lld held out, %lld not evaluable) in %.2fs, %d parts:", out, m->kind,
@@ -237,7 +182,6 @@ int cmd_train_multi(int argc, char **argv)
 	}
 	for (int c = 0; c < nch; c++)
 		free(chbuf[c]);
-	free(header);
 	lc_model_free(m);
 	lc_store_close(st);
 	lc_runlist_free(rl);

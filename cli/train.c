@@ -80,7 +80,7 @@ int cmd_train(int argc, char **argv)
 	spec.output_act = LC_ACT_SIGMOID;
 	spec.val_frac = 0.2;
 	spec.fpr = 0.01;
-	int quiet = 0;
+	int quiet = 0, rcu = 0;
 	for (int i = 1; i < argc; i++) {
 		if (opt_value(argc, argv, &i, "-o", &v) || opt_value(argc, argv, &i, "--output-model", &v))
 			out = v;
@@ -95,55 +95,15 @@ int cmd_train(int argc, char **argv)
 		else if (opt_value(argc, argv, &i, "--output", &v)) {
 			if ((spec.output_act = lc_act_parse(v)) < 0)
 				return usage_error("train", "--output: unknown activation '%s'", v);
-		} else if (opt_value(argc, argv, &i, "--normalize", &v)) {
-			if (strcmp(v, "l1") && strcmp(v, "none"))
-				return usage_error("train", "--normalize must be l1 or none");
-			spec.prep.normalize = strcmp(v, "l1") ? LC_NORM_NONE : LC_NORM_L1;
-		} else if (opt_value(argc, argv, &i, "--flow", &v)) {
-			if (strcmp(v, "keep") && strcmp(v, "drop"))
-				return usage_error("train", "--flow must be keep or drop");
-			spec.prep.flow = !strcmp(v, "keep");
-		} else if (opt_value(argc, argv, &i, "--repr", &v)) {
-			if (!strcmp(v, "bins"))
-				spec.prep.repr = LC_REPR_BINS;
-			else if (!strcmp(v, "sqrt"))
-				spec.prep.repr = LC_REPR_SQRT;
-			else if (!strcmp(v, "cdf"))
-				spec.prep.repr = LC_REPR_CDF;
-			else
-				return usage_error("train", "--repr must be bins, sqrt or cdf");
-		} else if (opt_value(argc, argv, &i, "--rebin", &v)) {
-			const char *comma = strchr(v, ',');
-			char xs[32];
-			snprintf(xs, sizeof xs, "%.*s", comma ? (int)(comma - v) : (int)strlen(v), v);
-			spec.prep.rebin_x = (int)opt_long("--rebin", xs, 1, 1000000);
-			spec.prep.rebin_y = comma ? (int)opt_long("--rebin", comma + 1, 1, 1000000) : 1;
-		} else if (opt_value(argc, argv, &i, "--min-entries", &v))
-			spec.prep.min_entries = opt_double("--min-entries", v);
-		else if (opt_value(argc, argv, &i, "--loss", &v)) {
-			if (!strcmp(v, "mse"))
-				spec.opts.loss = LC_LOSS_MSE;
-			else if (!strncmp(v, "topk:", 5)) {
-				spec.opts.loss = LC_LOSS_TOPK;
-				spec.opts.topk = (int)opt_long("--loss topk:K", v + 5, 1, 100000000);
-			} else
-				return usage_error("train", "--loss must be mse or topk:K");
-		} else if (opt_value(argc, argv, &i, "--epochs", &v))
-			spec.opts.epochs = (int)opt_long("--epochs", v, 1, 10000000);
-		else if (opt_value(argc, argv, &i, "--batch", &v))
-			spec.opts.batch = (int)opt_long("--batch", v, 1, 10000000);
-		else if (opt_value(argc, argv, &i, "--lr", &v))
-			spec.opts.lr = opt_double("--lr", v);
-		else if (opt_value(argc, argv, &i, "--patience", &v))
+		} else if (prep_train_option(argc, argv, &i, &spec.prep, &spec.opts, &rcu)) {
+			if (rcu)
+				return rcu;
+		} else if (opt_value(argc, argv, &i, "--patience", &v))
 			spec.opts.patience = (int)opt_long("--patience", v, 0, 10000000);
 		else if (opt_value(argc, argv, &i, "--val-frac", &v))
 			spec.val_frac = opt_double("--val-frac", v);
 		else if (opt_value(argc, argv, &i, "--fpr", &v))
 			spec.fpr = opt_double("--fpr", v);
-		else if (opt_value(argc, argv, &i, "--seed", &v))
-			spec.opts.seed = (uint64_t)opt_long("--seed", v, 0, 0x7fffffffL);
-		else if (opt_value(argc, argv, &i, "--threads", &v))
-			spec.opts.threads = (int)opt_long("--threads", v, 1, 256);
 		else if (opt_flag(argv, i, "--quiet"))
 			quiet = 1;
 		else if (opt_value(argc, argv, &i, "--kind", &v)) {
@@ -173,25 +133,11 @@ int cmd_train(int argc, char **argv)
 
 	lc_store *st = NULL;
 	lc_model *m = NULL;
-	char *header = NULL;
-	int64_t id = 0;
 	int rc = lc_store_open(db, 0, &st, &err);
 	if (!rc)
 		rc = lc_model_train(st, &spec, &m, &err);
-	if (!rc) {
-		snprintf(m->runs, sizeof m->runs, "%s", runs ? runs : "");
-		snprintf(m->good_source, sizeof m->good_source, "%s", spec.good_source ? spec.good_source : "");
-		rc = lc_model_save(m, out, &err);
-	}
-	if (!rc && !(header = lc_model_header_json(m)))
-		rc = lc_error_set(&err, LC_ERR_NOMEM, "out of memory");
-	if (!rc && !(rc = lc_store_begin(st, &err))) {
-		rc = lc_store_put_model(st, out, header, &id, &err);
-		if (!rc)
-			rc = lc_store_commit(st, &err);
-		else
-			lc_store_rollback(st);
-	}
+	if (!rc)
+		rc = save_model(st, m, out, runs, spec.good_source, &err);
 	if (!rc) {
 		printf("trained %s on %lld good LS of '%s' (%lld held out, %lld not evaluable) in %.2fs: ", out,
 		       (long long)m->n_train, m->me.name, (long long)m->n_val, (long long)m->n_not_evaluable,
@@ -204,7 +150,6 @@ int cmd_train(int argc, char **argv)
 		printf(", train loss %.4g, validation loss %.4g, threshold %.4g (fpr %g)\n", m->train_loss, m->val_loss,
 		       m->threshold, m->fpr);
 	}
-	free(header);
 	lc_model_free(m);
 	lc_store_close(st);
 	lc_runlist_free(rl);

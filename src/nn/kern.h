@@ -179,17 +179,49 @@ static KATTR void KNAME(act_grad)(const float *y, float *dy, size_t len, int act
 		KNAME(st)(dy + i, KNAME(ld)(dy + i) * KNAME(dact_vec)(KNAME(ld)(y + i), act));
 }
 
+#define KT (2 * KVL) /* tile width in columns (data rows); NN_TILE is the largest */
+typedef float KNAME(vh) __attribute__((vector_size(KVL * 2)));  /* half a vector: KVL / 2 floats */
+typedef double KNAME(vd) __attribute__((vector_size(KVL * 4))); /* KVL / 2 doubles, one register */
+
+/* ((double)a - (double)t)^2 added to lo (first KVL/2 lanes) and hi (the others): a is a vector, t points to KVL floats */
+static inline KATTR void KNAME(sqacc)(KNAME(vd) *lo, KNAME(vd) *hi, V a, const float *t)
+{
+#ifdef KLO2D
+	KNAME(vd) e0 = KLO2D(a) - KLO2D(KNAME(ld)(t)), e1 = KHI2D(a) - KHI2D(KNAME(ld)(t));
+#else
+	KNAME(vh) a0, a1, t0, t1;
+	memcpy(&a0, &a, sizeof a0);
+	memcpy(&a1, (const char *)&a + sizeof a0, sizeof a1);
+	memcpy(&t0, t, sizeof t0);
+	memcpy(&t1, t + KVL / 2, sizeof t1);
+	KNAME(vd) e0 = __builtin_convertvector(a0, KNAME(vd)) - __builtin_convertvector(t0, KNAME(vd));
+	KNAME(vd) e1 = __builtin_convertvector(a1, KNAME(vd)) - __builtin_convertvector(t1, KNAME(vd));
+#endif
+	*lo += e0 * e0;
+	*hi += e1 * e1;
+}
+
 /* y = a · x (+ bias), then an epilogue in registers: a is (m, k) read as a[i*rs + j*cs], x is (k, nb), y is (m, nb),
  * bias (m) or NULL. Each sum is bias + a[i,0] x[0,c] + a[i,1] x[1,c] + ... in that order. The epilogue: with g NULL,
  * y = act(sum) (a layer's forward); else y = sum * act'(g) with g (m, nb) the output of that activation (the
- * backward pass into the layer below). Blocks of 4 rows x 2 vectors keep 8 accumulators in registers; x is streamed
- * once per 4 output rows. */
+ * backward pass into the layer below). With t (m, KT) and nb = KT, y is not stored: acc (KT) gets the sum over the m
+ * rows of ((double)act(sum) - (double)t)^2 (the output layer fused with the loss, for scoring). Blocks of 4 rows x 2
+ * vectors keep 8 accumulators in registers; x is streamed once per 4 output rows. */
 #define KEPI(v, off) (g ? (v) * KNAME(dact_vec)(KNAME(ld)(g + (off)), act) : KNAME(act_vec)((v), act))
+#define KOUT(v, off, lo, hi) do { \
+		V r_ = KEPI(v, off); \
+		if (t) \
+			KNAME(sqacc)(&(lo), &(hi), r_, t + (off)); \
+		else \
+			KNAME(st)(y + (off), r_); \
+	} while (0)
 static inline __attribute__((always_inline)) KATTR void KNAME(gemm_a)(const float *a, size_t rs, size_t cs,
 									const float *bias, int m, int k,
 									const float *x, float *y, int nb,
-									const float *g, int act)
+									const float *g, int act, const float *t,
+									double *acc)
 {
+	KNAME(vd) q0 = { 0 }, q1 = { 0 }, q2 = { 0 }, q3 = { 0 }; /* with t: the columns in quarters of KT */
 	int i = 0;
 	for (; i + 4 <= m; i += 4) {
 		const float *a0 = a + (size_t)i * rs, *a1 = a0 + rs, *a2 = a1 + rs, *a3 = a2 + rs;
@@ -213,16 +245,15 @@ static inline __attribute__((always_inline)) KATTR void KNAME(gemm_a)(const floa
 				KMAC(s30, KNAME(splat)(w3), x0);
 				KMAC(s31, KNAME(splat)(w3), x1);
 			}
-			size_t o = (size_t)i * nb + c;
-			float *yp = y + o;
-			KNAME(st)(yp, KEPI(s00, o));
-			KNAME(st)(yp + KVL, KEPI(s01, o + KVL));
-			KNAME(st)(yp + nb, KEPI(s10, o + nb));
-			KNAME(st)(yp + nb + KVL, KEPI(s11, o + nb + KVL));
-			KNAME(st)(yp + 2 * (size_t)nb, KEPI(s20, o + 2 * (size_t)nb));
-			KNAME(st)(yp + 2 * (size_t)nb + KVL, KEPI(s21, o + 2 * (size_t)nb + KVL));
-			KNAME(st)(yp + 3 * (size_t)nb, KEPI(s30, o + 3 * (size_t)nb));
-			KNAME(st)(yp + 3 * (size_t)nb + KVL, KEPI(s31, o + 3 * (size_t)nb + KVL));
+			size_t o = (size_t)i * nb + c, n1 = (size_t)nb;
+			KOUT(s00, o, q0, q1);
+			KOUT(s01, o + KVL, q2, q3);
+			KOUT(s10, o + n1, q0, q1);
+			KOUT(s11, o + n1 + KVL, q2, q3);
+			KOUT(s20, o + 2 * n1, q0, q1);
+			KOUT(s21, o + 2 * n1 + KVL, q2, q3);
+			KOUT(s30, o + 3 * n1, q0, q1);
+			KOUT(s31, o + 3 * n1 + KVL, q2, q3);
 		}
 	}
 	for (; i < m; i++) {
@@ -237,23 +268,30 @@ static inline __attribute__((always_inline)) KATTR void KNAME(gemm_a)(const floa
 				KMAC(s1, KNAME(splat)(w0), KNAME(ld)(xp + KVL));
 			}
 			size_t o = (size_t)i * nb + c;
-			KNAME(st)(y + o, KEPI(s0, o));
-			KNAME(st)(y + o + KVL, KEPI(s1, o + KVL));
+			KOUT(s0, o, q0, q1);
+			KOUT(s1, o + KVL, q2, q3);
 		}
+	}
+	if (t) {
+		memcpy(acc, &q0, sizeof q0);
+		memcpy(acc + KVL / 2, &q1, sizeof q1);
+		memcpy(acc + KVL, &q2, sizeof q2);
+		memcpy(acc + 3 * KVL / 2, &q3, sizeof q3);
 	}
 }
 #undef KEPI
+#undef KOUT
 
 /* gemm_a with a constant activation, so act_vec's and dact_vec's switches fold away */
 static KATTR void KNAME(gemm)(const float *a, size_t rs, size_t cs, const float *bias, int m, int k, const float *x,
 			      float *y, int nb, const float *g, int act)
 {
 	switch (act) {
-	case LC_ACT_SIGMOID: KNAME(gemm_a)(a, rs, cs, bias, m, k, x, y, nb, g, LC_ACT_SIGMOID); break;
-	case LC_ACT_TANH: KNAME(gemm_a)(a, rs, cs, bias, m, k, x, y, nb, g, LC_ACT_TANH); break;
-	case LC_ACT_RELU: KNAME(gemm_a)(a, rs, cs, bias, m, k, x, y, nb, g, LC_ACT_RELU); break;
-	case LC_ACT_LEAKY_RELU: KNAME(gemm_a)(a, rs, cs, bias, m, k, x, y, nb, g, LC_ACT_LEAKY_RELU); break;
-	default: KNAME(gemm_a)(a, rs, cs, bias, m, k, x, y, nb, NULL, LC_ACT_LINEAR); break;
+	case LC_ACT_SIGMOID: KNAME(gemm_a)(a, rs, cs, bias, m, k, x, y, nb, g, LC_ACT_SIGMOID, NULL, NULL); break;
+	case LC_ACT_TANH: KNAME(gemm_a)(a, rs, cs, bias, m, k, x, y, nb, g, LC_ACT_TANH, NULL, NULL); break;
+	case LC_ACT_RELU: KNAME(gemm_a)(a, rs, cs, bias, m, k, x, y, nb, g, LC_ACT_RELU, NULL, NULL); break;
+	case LC_ACT_LEAKY_RELU: KNAME(gemm_a)(a, rs, cs, bias, m, k, x, y, nb, g, LC_ACT_LEAKY_RELU, NULL, NULL); break;
+	default: KNAME(gemm_a)(a, rs, cs, bias, m, k, x, y, nb, NULL, LC_ACT_LINEAR, NULL, NULL); break;
 	}
 }
 
@@ -443,161 +481,23 @@ static KATTR void KNAME(adam)(float *p, float *m, float *v, const float *g, size
 
 /* ---- fused scoring: the forward pass and per-row MSE on tiles of KT data rows that stay in L1 */
 
-#define KT (2 * KVL) /* tile width in columns (data rows); NN_TILE is the largest */
-typedef float KNAME(vh) __attribute__((vector_size(KVL * 2)));  /* half a vector: KVL / 2 floats */
-typedef double KNAME(vd) __attribute__((vector_size(KVL * 4))); /* KVL / 2 doubles, one register */
-
-/* One layer on a tile: w is (o, ni), b (o), x is (ni, KT), y is (o, KT); y = act(w x + b) with the activation applied
- * in registers. Each sum is b[i] + w[i,0] x[0,c] + w[i,1] x[1,c] + ... in that order, as in gemm. */
-static inline __attribute__((always_inline)) KATTR void KNAME(tile_layer_a)(const float *w, const float *b, int ni,
-									      int o, int act, const float *x, float *y)
+/* One layer on a tile, w is (o, ni), b (o), x is (ni, KT): with t NULL, y (o, KT) = act(w x + b); else the output
+ * layer fused with the loss, t (o, KT) the target: acc (KT) = sum over the o outputs, in ascending order, of
+ * ((double)act(w x + b) - (double)t)^2, the outputs never stored. gemm_a with the tile width and the activation
+ * constant. */
+#define KTILE(a) KNAME(gemm_a)(w, (size_t)ni, 1, b, o, ni, x, y, KT, NULL, a, t, acc)
+static KATTR void KNAME(tile_layer)(const float *w, const float *b, int ni, int o, int act, const float *x, float *y,
+				    const float *t, double *acc)
 {
-	int i = 0;
-	for (; i + 4 <= o; i += 4) {
-		const float *w0 = w + (size_t)i * (size_t)ni, *w1 = w0 + ni, *w2 = w1 + ni, *w3 = w2 + ni;
-		V s00, s01, s10, s11, s20, s21, s30, s31;
-		s00 = s01 = KNAME(splat)(b[i]);
-		s10 = s11 = KNAME(splat)(b[i + 1]);
-		s20 = s21 = KNAME(splat)(b[i + 2]);
-		s30 = s31 = KNAME(splat)(b[i + 3]);
-		const float *xp = x;
-		for (int j = 0; j < ni; j++, xp += KT) {
-			V x0 = KNAME(ld)(xp), x1 = KNAME(ld)(xp + KVL);
-			KMAC(s00, KNAME(splat)(w0[j]), x0);
-			KMAC(s01, KNAME(splat)(w0[j]), x1);
-			KMAC(s10, KNAME(splat)(w1[j]), x0);
-			KMAC(s11, KNAME(splat)(w1[j]), x1);
-			KMAC(s20, KNAME(splat)(w2[j]), x0);
-			KMAC(s21, KNAME(splat)(w2[j]), x1);
-			KMAC(s30, KNAME(splat)(w3[j]), x0);
-			KMAC(s31, KNAME(splat)(w3[j]), x1);
-		}
-		float *yp = y + (size_t)i * KT;
-		KNAME(st)(yp, KNAME(act_vec)(s00, act));
-		KNAME(st)(yp + KVL, KNAME(act_vec)(s01, act));
-		KNAME(st)(yp + KT, KNAME(act_vec)(s10, act));
-		KNAME(st)(yp + KT + KVL, KNAME(act_vec)(s11, act));
-		KNAME(st)(yp + 2 * KT, KNAME(act_vec)(s20, act));
-		KNAME(st)(yp + 2 * KT + KVL, KNAME(act_vec)(s21, act));
-		KNAME(st)(yp + 3 * KT, KNAME(act_vec)(s30, act));
-		KNAME(st)(yp + 3 * KT + KVL, KNAME(act_vec)(s31, act));
-	}
-	for (; i < o; i++) {
-		const float *w0 = w + (size_t)i * (size_t)ni;
-		V s0, s1;
-		s0 = s1 = KNAME(splat)(b[i]);
-		const float *xp = x;
-		for (int j = 0; j < ni; j++, xp += KT) {
-			KMAC(s0, KNAME(splat)(w0[j]), KNAME(ld)(xp));
-			KMAC(s1, KNAME(splat)(w0[j]), KNAME(ld)(xp + KVL));
-		}
-		KNAME(st)(y + (size_t)i * KT, KNAME(act_vec)(s0, act));
-		KNAME(st)(y + (size_t)i * KT + KVL, KNAME(act_vec)(s1, act));
+	switch (act) {
+	case LC_ACT_SIGMOID: KTILE(LC_ACT_SIGMOID); break;
+	case LC_ACT_TANH: KTILE(LC_ACT_TANH); break;
+	case LC_ACT_RELU: KTILE(LC_ACT_RELU); break;
+	case LC_ACT_LEAKY_RELU: KTILE(LC_ACT_LEAKY_RELU); break;
+	default: KTILE(LC_ACT_LINEAR); break;
 	}
 }
-
-/* ((double)a - (double)t)^2 added to lo (first KVL/2 lanes) and hi (the others): a is a vector, t points to KVL floats */
-static inline KATTR void KNAME(sqacc)(KNAME(vd) *lo, KNAME(vd) *hi, V a, const float *t)
-{
-#ifdef KLO2D
-	KNAME(vd) e0 = KLO2D(a) - KLO2D(KNAME(ld)(t)), e1 = KHI2D(a) - KHI2D(KNAME(ld)(t));
-#else
-	KNAME(vh) a0, a1, t0, t1;
-	memcpy(&a0, &a, sizeof a0);
-	memcpy(&a1, (const char *)&a + sizeof a0, sizeof a1);
-	memcpy(&t0, t, sizeof t0);
-	memcpy(&t1, t + KVL / 2, sizeof t1);
-	KNAME(vd) e0 = __builtin_convertvector(a0, KNAME(vd)) - __builtin_convertvector(t0, KNAME(vd));
-	KNAME(vd) e1 = __builtin_convertvector(a1, KNAME(vd)) - __builtin_convertvector(t1, KNAME(vd));
-#endif
-	*lo += e0 * e0;
-	*hi += e1 * e1;
-}
-#define KSQACC(a, b, v, t) KNAME(sqacc)(&(a), &(b), (v), (t))
-
-/* The output layer on a tile, fused with the loss: w is (d, ni), b (d), x is (ni, KT), t is (d, KT) the target;
- * acc (KT) = sum over the d outputs, in ascending order, of ((double)act(w x + b) - (double)t)^2. The outputs are
- * never stored. */
-static inline __attribute__((always_inline)) KATTR void KNAME(tile_mse_a)(const float *w, const float *b, int ni,
-									    int d, int act, const float *x,
-									    const float *t, double *acc)
-{
-	KNAME(vd) a0 = { 0 }, a1 = { 0 }, a2 = { 0 }, a3 = { 0 }; /* columns in quarters of KT */
-	int i = 0;
-	for (; i + 4 <= d; i += 4) {
-		const float *w0 = w + (size_t)i * (size_t)ni, *w1 = w0 + ni, *w2 = w1 + ni, *w3 = w2 + ni;
-		V s00, s01, s10, s11, s20, s21, s30, s31;
-		s00 = s01 = KNAME(splat)(b[i]);
-		s10 = s11 = KNAME(splat)(b[i + 1]);
-		s20 = s21 = KNAME(splat)(b[i + 2]);
-		s30 = s31 = KNAME(splat)(b[i + 3]);
-		const float *xp = x;
-		for (int j = 0; j < ni; j++, xp += KT) {
-			V x0 = KNAME(ld)(xp), x1 = KNAME(ld)(xp + KVL);
-			KMAC(s00, KNAME(splat)(w0[j]), x0);
-			KMAC(s01, KNAME(splat)(w0[j]), x1);
-			KMAC(s10, KNAME(splat)(w1[j]), x0);
-			KMAC(s11, KNAME(splat)(w1[j]), x1);
-			KMAC(s20, KNAME(splat)(w2[j]), x0);
-			KMAC(s21, KNAME(splat)(w2[j]), x1);
-			KMAC(s30, KNAME(splat)(w3[j]), x0);
-			KMAC(s31, KNAME(splat)(w3[j]), x1);
-		}
-		const float *tp = t + (size_t)i * KT;
-		KSQACC(a0, a1, KNAME(act_vec)(s00, act), tp);
-		KSQACC(a2, a3, KNAME(act_vec)(s01, act), tp + KVL);
-		KSQACC(a0, a1, KNAME(act_vec)(s10, act), tp + KT);
-		KSQACC(a2, a3, KNAME(act_vec)(s11, act), tp + KT + KVL);
-		KSQACC(a0, a1, KNAME(act_vec)(s20, act), tp + 2 * KT);
-		KSQACC(a2, a3, KNAME(act_vec)(s21, act), tp + 2 * KT + KVL);
-		KSQACC(a0, a1, KNAME(act_vec)(s30, act), tp + 3 * KT);
-		KSQACC(a2, a3, KNAME(act_vec)(s31, act), tp + 3 * KT + KVL);
-	}
-	for (; i < d; i++) {
-		const float *w0 = w + (size_t)i * (size_t)ni;
-		V s0, s1;
-		s0 = s1 = KNAME(splat)(b[i]);
-		const float *xp = x;
-		for (int j = 0; j < ni; j++, xp += KT) {
-			KMAC(s0, KNAME(splat)(w0[j]), KNAME(ld)(xp));
-			KMAC(s1, KNAME(splat)(w0[j]), KNAME(ld)(xp + KVL));
-		}
-		KSQACC(a0, a1, KNAME(act_vec)(s0, act), t + (size_t)i * KT);
-		KSQACC(a2, a3, KNAME(act_vec)(s1, act), t + (size_t)i * KT + KVL);
-	}
-	memcpy(acc, &a0, sizeof a0);
-	memcpy(acc + KVL / 2, &a1, sizeof a1);
-	memcpy(acc + KVL, &a2, sizeof a2);
-	memcpy(acc + 3 * KVL / 2, &a3, sizeof a3);
-}
-#undef KSQACC
-
-/* tile_layer_a and tile_mse_a with a constant activation each, so act_vec's switch folds away */
-#define KACT_CASES(f, ...) do { \
-		switch (act) { \
-		case LC_ACT_SIGMOID: f(__VA_ARGS__, LC_ACT_SIGMOID); break; \
-		case LC_ACT_TANH: f(__VA_ARGS__, LC_ACT_TANH); break; \
-		case LC_ACT_RELU: f(__VA_ARGS__, LC_ACT_RELU); break; \
-		case LC_ACT_LEAKY_RELU: f(__VA_ARGS__, LC_ACT_LEAKY_RELU); break; \
-		default: f(__VA_ARGS__, LC_ACT_LINEAR); break; \
-		} \
-	} while (0)
-#define KLAYER(w, b, ni, o, x, y, a) KNAME(tile_layer_a)(w, b, ni, o, a, x, y)
-#define KMSE(w, b, ni, d, x, t, acc, a) KNAME(tile_mse_a)(w, b, ni, d, a, x, t, acc)
-
-static KATTR void KNAME(tile_layer)(const float *w, const float *b, int ni, int o, int act, const float *x, float *y)
-{
-	KACT_CASES(KLAYER, w, b, ni, o, x, y);
-}
-
-static KATTR void KNAME(tile_mse)(const float *w, const float *b, int ni, int d, int act, const float *x,
-				  const float *t, double *acc)
-{
-	KACT_CASES(KMSE, w, b, ni, d, x, t, acc);
-}
-#undef KACT_CASES
-#undef KLAYER
-#undef KMSE
+#undef KTILE
 
 /* Forward pass and per-row MSE of the autoencoder net (n_in = n_out = d) on nr rows x (nr, d), KT rows at a time
  * with all layers of a tile in buf (NN_TILE * nn_tile_floats(net) floats, 64-byte aligned): score[r] (nr) = mean over
@@ -624,13 +524,13 @@ static KATTR double KNAME(ae_mse)(const lc_net *net, const float *x, size_t nr, 
 		for (int l = 0; l < L - 1; l++) {
 			int o = net->n_out[l];
 			const float *w = net->params + net->offset[l];
-			KNAME(tile_layer)(w, w + (size_t)o * (size_t)ni, ni, o, net->act[l], in, out);
+			KNAME(tile_layer)(w, w + (size_t)o * (size_t)ni, ni, o, net->act[l], in, out, NULL, NULL);
 			in = out;
 			out += (size_t)o * KT;
 			ni = o;
 		}
 		const float *w = net->params + net->offset[L - 1];
-		KNAME(tile_mse)(w, w + (size_t)d * (size_t)ni, ni, d, net->act[L - 1], in, buf, acc);
+		KNAME(tile_layer)(w, w + (size_t)d * (size_t)ni, ni, d, net->act[L - 1], in, NULL, buf, acc);
 		for (int c = 0; c < nt; c++) {
 			double s = acc[c] / d;
 			if (score)

@@ -11,8 +11,8 @@ CFLAGS    ?=
 override CFLAGS += $(WARN) $(OPT) -D_POSIX_C_SOURCE=200809L -fPIC -Iinclude -Isrc $(shell pkg-config --cflags $(PKGS))
 override LDLIBS += $(shell pkg-config --libs $(PKGS)) -lpthread -lm
 # root:// inputs: the XRootD client (libxrootd-client-dev) has a C++ API and no pkg-config file; its one user is the
-# C++ unit src/root/io_xrootd.cc, compiled with the same optimisation/sanitizer flags
-override LDLIBS += -lXrdCl -lstdc++
+# C++ unit src/root/io_xrootd.cc, built as the module lumicert-xrootd.so that io_url.c loads on first use (loading
+# XrdCl costs a DNS lookup: no other command pays for it), compiled with the same optimisation/sanitizer flags
 LC_CXXFLAGS = -std=c++17 -Wall -Wextra $(filter -Werror,$(CFLAGS)) $(OPT) -fPIC -Iinclude -Isrc -isystem /usr/include/xrootd
 VERSION   := $(shell sed -n 's/^\#define LC_VERSION "\(.*\)"/\1/p' include/lumicert.h)
 
@@ -20,13 +20,20 @@ LIB_SRC   := $(sort $(wildcard src/*.c src/*/*.c))
 CLI_SRC   := $(sort $(wildcard cli/*.c))
 TEST_SRC  := $(sort $(wildcard tests/test_*.c))
 LIB_CXX   := $(sort $(wildcard src/*/*.cc))
-LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o) $(LIB_CXX:%.cc=$(BUILD)/%.o)
+LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
+XRD_MOD   := $(BUILD)/lumicert-xrootd.so
 CLI_OBJ   := $(CLI_SRC:%.c=$(BUILD)/%.o)
 TEST_BIN  := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 STATIC    := $(BUILD)/liblumicert.a
 SHARED    := $(BUILD)/liblumicert.so
 
-all: bin/lumicert $(STATIC) $(SHARED) $(BUILD)/lumicert.pc
+all: bin/lumicert $(STATIC) $(SHARED) $(XRD_MOD) $(BUILD)/lumicert.pc
+
+$(XRD_MOD): $(LIB_CXX:%.cc=$(BUILD)/%.o)
+	$(CXX) -shared -o $@ $^ $(LDFLAGS) -lXrdCl
+
+# the build directory is the module's last place to be looked for (after the installed layouts)
+$(BUILD)/src/root/io_url.o: override CFLAGS += -DLC_BUILD_DIR='"$(abspath $(BUILD))"'
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -57,7 +64,7 @@ $(BUILD)/bench/%: bench/%.c $(STATIC)
 
 $(BUILD)/lumicert.pc: Makefile
 	@mkdir -p $(dir $@)
-	printf 'prefix=%s\nlibdir=$${prefix}/lib\nincludedir=$${prefix}/include\n\nName: lumicert\nDescription: ML certification of per-lumisection detector data\nVersion: %s\nRequires.private: %s\nLibs: -L$${libdir} -llumicert\nLibs.private: -lXrdCl -lstdc++ -lpthread -lm\nCflags: -I$${includedir}\n' \
+	printf 'prefix=%s\nlibdir=$${prefix}/lib\nincludedir=$${prefix}/include\n\nName: lumicert\nDescription: ML certification of per-lumisection detector data\nVersion: %s\nRequires.private: %s\nLibs: -L$${libdir} -llumicert\nLibs.private: -lpthread -lm\nCflags: -I$${includedir}\n' \
 		'$(PREFIX)' '$(VERSION)' '$(PKGS)' > $@
 
 # Unit tests, then command-line tests; tests/run.sh prints the total line "N passed, M failed".
@@ -95,6 +102,8 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include
 	install -m 755 bin/lumicert $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 $(STATIC) $(SHARED) $(DESTDIR)$(PREFIX)/lib/
+	install -d $(DESTDIR)$(PREFIX)/lib/lumicert
+	install -m 644 $(XRD_MOD) $(DESTDIR)$(PREFIX)/lib/lumicert/
 	install -m 644 include/lumicert.h include/lumicert_report.h include/lumicert_root.h include/lumicert_extract.h $(DESTDIR)$(PREFIX)/include/
 	install -m 644 $(BUILD)/lumicert.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
 
@@ -106,4 +115,4 @@ clean:
 	rm -rf build build-asan build-fuzz bin
 
 .PHONY: all check asan fuzz demo bench install deps clean
--include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_BIN:=.d)
+-include $(LIB_OBJ:.o=.d) $(LIB_CXX:%.cc=$(BUILD)/%.d) $(CLI_OBJ:.o=.d) $(TEST_BIN:=.d)

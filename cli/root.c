@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "lumicert_extract.h"
 #include "lumicert_root.h"
 
 static const char *help =
@@ -318,7 +319,7 @@ int cmd_root(int argc, char **argv)
 		return usage_error("root", "bad arguments for '%s'", sub);
 	lc_error err = {0};
 	lc_root *f;
-	if (lc_root_open(pos[1], &f, &err))
+	if (lc_root_open_url(pos[1], &f, &err)) /* a path, or an http(s):// or root:// URL */
 		return fail("root", &err);
 	int rc;
 	if (!strcmp(sub, "ls")) {

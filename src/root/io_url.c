@@ -1,6 +1,9 @@
 /* io_url.c — byte sources for the ROOT reader: local files (pread), http(s):// through libcurl with Range requests
- * (only the blocks the reader asks for travel); root:// is in io_xrootd.cc (XrdCl's C++ API). */
+ * (only the blocks the reader asks for travel); root:// through the module lumicert-xrootd.so (io_xrootd.cc, XrdCl's
+ * C++ API), loaded on first use. */
+#define _GNU_SOURCE /* dladdr */
 #include <curl/curl.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -172,6 +175,67 @@ static int http_open(const char *url, lc_byte_source *out, lc_error *err)
 	}
 	*out = (lc_byte_source){s, (int64_t)len, s->url, http_read, http_close};
 	return LC_OK;
+}
+
+/* ---------------------------------------------------------------- root:// through the XRootD module */
+
+typedef int (*xrd_open_fn)(const char *url, lc_byte_source *out, lc_error *err);
+static pthread_once_t xrd_once = PTHREAD_ONCE_INIT;
+static xrd_open_fn xrd_open;
+static char xrd_why[700]; /* why the module could not be loaded */
+
+/* The module is looked for at $LUMICERT_XROOTD, then beside the object holding this code (liblumicert.so, or the
+ * program) and beside the program: DIR/../lib/lumicert/ and DIR/lumicert/ (installed layouts), then in the build
+ * directory. */
+static void xrd_load(void)
+{
+	char cand[6][1100], dir[2][1024];
+	int n = 0;
+	const char *env = getenv("LUMICERT_XROOTD");
+	if (env && *env)
+		snprintf(cand[n++], sizeof cand[0], "%s", env);
+	Dl_info info; /* an object of this file tells where its code was loaded from */
+	if (dladdr(&xrd_once, &info) && info.dli_fname && strchr(info.dli_fname, '/'))
+		snprintf(dir[0], sizeof dir[0], "%s", info.dli_fname);
+	else
+		dir[0][0] = 0;
+	ssize_t k = readlink("/proc/self/exe", dir[1], sizeof dir[1] - 1);
+	dir[1][k > 0 ? k : 0] = 0;
+	for (int d = 0; d < 2; d++) {
+		char *slash = strrchr(dir[d], '/');
+		if (!slash)
+			continue;
+		*slash = 0;
+		snprintf(cand[n++], sizeof cand[0], "%.1000s/../lib/lumicert/lumicert-xrootd.so", dir[d]);
+		snprintf(cand[n++], sizeof cand[0], "%.1000s/lumicert/lumicert-xrootd.so", dir[d]);
+	}
+#ifdef LC_BUILD_DIR
+	snprintf(cand[n++], sizeof cand[0], "%s/lumicert-xrootd.so", LC_BUILD_DIR);
+#endif
+	size_t w = (size_t)snprintf(xrd_why, sizeof xrd_why, "the XRootD module lumicert-xrootd.so was not found (tried");
+	for (int i = 0; i < n; i++) {
+		void *h = dlopen(cand[i], RTLD_NOW | RTLD_LOCAL);
+		if (h && (xrd_open = (xrd_open_fn)(uintptr_t)dlsym(h, "lumicert_xrootd_open")))
+			return;
+		if (h) {
+			dlclose(h);
+			w += (size_t)snprintf(xrd_why + w, w < sizeof xrd_why ? sizeof xrd_why - w : 0, " %s: no entry point;",
+					      cand[i]);
+		} else if (access(cand[i], F_OK) == 0) /* there but unloadable: say why */
+			w += (size_t)snprintf(xrd_why + w, w < sizeof xrd_why ? sizeof xrd_why - w : 0, " %s;", dlerror());
+		else
+			w += (size_t)snprintf(xrd_why + w, w < sizeof xrd_why ? sizeof xrd_why - w : 0, " %s;", cand[i]);
+	}
+	if (w < sizeof xrd_why)
+		snprintf(xrd_why + w, sizeof xrd_why - w, " set LUMICERT_XROOTD to its path)");
+}
+
+int lc_source_open_xrootd(const char *url, lc_byte_source *out, lc_error *err)
+{
+	pthread_once(&xrd_once, xrd_load);
+	if (!xrd_open)
+		return lc_error_set(err, LC_ERR_UNSUPPORTED, "%s: cannot read root:// URLs: %s", url, xrd_why);
+	return xrd_open(url, out, err);
 }
 
 /* ---------------------------------------------------------------- dispatch */

@@ -1,9 +1,14 @@
 // io_xrootd.cc — root:// byte source for the ROOT reader through the XRootD client (XrdCl, Debian's
-// libxrootd-client-dev). XrdCl has a C++ API only: this file is the one C++ unit of the library and exposes a C
-// function (extern "C"); no exception leaves it. Reads ask for exactly the bytes the reader's blocks need.
+// libxrootd-client-dev). XrdCl has a C++ API only, and its libraries run code when they are loaded (libXrdUtils
+// looks up the host's interfaces and their names in DNS, 5 s on a machine whose resolver does not answer): so this
+// file is built as a module of its own, lumicert-xrootd.so, that the library loads with dlopen on the first root://
+// URL (io_url.c), and no other command pays for it. It exposes one C function (extern "C"), needs nothing from the
+// library but its types, and no exception leaves it. Reads ask for exactly the bytes the reader's blocks need.
 #include <XrdCl/XrdClFile.hh>
 
+#include <cstdarg>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -12,6 +17,19 @@
 #include "lumicert_extract.h"
 
 namespace {
+
+// lc_error_set's contract, written here so that the module needs no symbol of the library
+int fail(lc_error *err, int code, const char *fmt, ...)
+{
+	if (err) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+		va_end(ap);
+		err->code = code;
+	}
+	return code;
+}
 
 struct xrd_src {
 	XrdCl::File file;  // the open remote file
@@ -27,11 +45,11 @@ int xrd_read(void *ctx, int64_t off, void *buf, size_t n, lc_error *err)
 		uint32_t got = 0;
 		XrdCl::XRootDStatus st = s->file.Read(uint64_t(off) + done, want, static_cast<char *>(buf) + done, got);
 		if (!st.IsOK())
-			return lc_error_set(err, LC_ERR_IO, "%s: bytes %lld-%lld: %s (%zu of %zu bytes received)",
+			return fail(err, LC_ERR_IO, "%s: bytes %lld-%lld: %s (%zu of %zu bytes received)",
 					    s->url.c_str(), (long long)off, (long long)(off + int64_t(n) - 1),
 					    st.ToString().c_str(), done, n);
 		if (got == 0)
-			return lc_error_set(err, LC_ERR_IO, "%s: bytes %lld-%lld: the file ended after %zu of %zu bytes",
+			return fail(err, LC_ERR_IO, "%s: bytes %lld-%lld: the file ended after %zu of %zu bytes",
 					    s->url.c_str(), (long long)off, (long long)(off + int64_t(n) - 1), done, n);
 		done += got;
 	}
@@ -52,7 +70,7 @@ void xrd_close(void *ctx)
 
 } // namespace
 
-extern "C" int lc_source_open_xrootd(const char *url, lc_byte_source *out, lc_error *err)
+extern "C" int lumicert_xrootd_open(const char *url, lc_byte_source *out, lc_error *err)
 {
 	xrd_src *s = nullptr;
 	try {
@@ -60,7 +78,7 @@ extern "C" int lc_source_open_xrootd(const char *url, lc_byte_source *out, lc_er
 		s->url = url;
 		XrdCl::XRootDStatus st = s->file.Open(s->url, XrdCl::OpenFlags::Read);
 		if (!st.IsOK()) {
-			int rc = lc_error_set(err, st.errNo == 3011 ? LC_ERR_NOTFOUND : LC_ERR_IO, "%s: cannot open: %s", url,
+			int rc = fail(err, st.errNo == 3011 ? LC_ERR_NOTFOUND : LC_ERR_IO, "%s: cannot open: %s", url,
 					      st.ToString().c_str());
 			delete s;
 			return rc;
@@ -68,7 +86,7 @@ extern "C" int lc_source_open_xrootd(const char *url, lc_byte_source *out, lc_er
 		XrdCl::StatInfo *info = nullptr;
 		st = s->file.Stat(false, info);
 		if (!st.IsOK() || !info) {
-			int rc = lc_error_set(err, LC_ERR_IO, "%s: cannot stat: %s", url, st.ToString().c_str());
+			int rc = fail(err, LC_ERR_IO, "%s: cannot stat: %s", url, st.ToString().c_str());
 			delete info;
 			xrd_close(s);
 			return rc;
@@ -83,9 +101,9 @@ extern "C" int lc_source_open_xrootd(const char *url, lc_byte_source *out, lc_er
 		return LC_OK;
 	} catch (const std::bad_alloc &) {
 		xrd_close(s);
-		return lc_error_set(err, LC_ERR_NOMEM, "%s: out of memory", url);
+		return fail(err, LC_ERR_NOMEM, "%s: out of memory", url);
 	} catch (...) {
 		xrd_close(s);
-		return lc_error_set(err, LC_ERR_IO, "%s: the XRootD client failed", url);
+		return fail(err, LC_ERR_IO, "%s: the XRootD client failed", url);
 	}
 }

@@ -449,6 +449,20 @@ static void test_percentiles(void)
 	CHECK(csv[0] && csv[1] && ncsv[0] == ncsv[1] && !memcmp(csv[0], csv[1], ncsv[0]));
 	free(csv[0]);
 	free(csv[1]);
+	/* two tables in order (merged) against their concatenation (out of order: sorted) */
+	lc_event_table two[2] = {t, t}, cat = t;
+	cat.rows = malloc(2 * total * 4 * sizeof(double));
+	memcpy(cat.rows, t.rows, total * 4 * sizeof(double));
+	memcpy(cat.rows + total * 4, t.rows, total * 4 * sizeof(double));
+	cat.nrows = cat.cap = 2 * total;
+	lc_ls_features *fm = NULL, *fs = NULL;
+	CHECK(lc_ls_features_compute_threads(c, two, 2, 2, &fm, &err) == LC_OK);
+	CHECK(lc_ls_features_compute(c, &cat, 1, &fs, &err) == LC_OK);
+	CHECK(fm && fs && fm->nls == nls && fs->nls == nls && fm->values[0] == 2 && /* LS 1: one event twice */
+	      !memcmp(fm->values, fs->values, fm->nls * fm->ncols * sizeof(double)));
+	lc_ls_features_free(fm);
+	lc_ls_features_free(fs);
+	free(cat.rows);
 	lc_ls_features_free(f3);
 	lc_ls_features_free(f);
 	free(ref);

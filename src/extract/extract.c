@@ -569,6 +569,34 @@ static int rowref_cmp(const void *pa, const void *pb)
 	return (a->row > b->row) - (a->row < b->row);
 }
 
+/* Merges the nr runs of a (each in order; run i is a[b[i]..b[i + 1])) pairwise until one is left, through tmp (as
+ * large as a); b is overwritten. Equal keys keep run order, as rowref_cmp has them. Returns a or tmp, whichever
+ * holds the result. */
+static rowref *merge_runs(rowref *a, rowref *tmp, size_t *b, size_t nr)
+{
+	while (nr > 1) {
+		size_t k = 0;
+		for (size_t r = 0; r < nr; r += 2) {
+			size_t i = b[r], mid = b[r + 1], hi = r + 2 <= nr ? b[r + 2] : mid, j = mid, o = i;
+			while (i < mid && j < hi) {
+				int right = a[j].run < a[i].run || (a[j].run == a[i].run && a[j].ls < a[i].ls);
+				tmp[o++] = right ? a[j++] : a[i++];
+			}
+			while (i < mid)
+				tmp[o++] = a[i++];
+			while (j < hi)
+				tmp[o++] = a[j++];
+			b[k++] = b[r];
+		}
+		b[k] = b[nr];
+		nr = k;
+		rowref *x = a;
+		a = tmp;
+		tmp = x;
+	}
+	return a;
+}
+
 /* numpy's linear interpolation between a and b at t (numpy.lib.function_base._lerp). */
 static double lerp(double a, double b, double t)
 {
@@ -883,18 +911,34 @@ int lc_ls_features_compute_threads(const lc_extract_config *c, const lc_event_ta
 		rc = lc_error_set(err, LC_ERR_NOMEM, "out of memory");
 		goto done;
 	}
+	/* refs in (run, LS) order, ties in (table, row) order: merged from the tables when each is in order (as files
+	 * usually are), else sorted */
 	size_t r = 0;
 	int sorted = 1;
 	for (size_t i = 0; i < ntables; i++)
-		for (size_t e = 0; e < tables[i].nrows; e++) {
+		for (size_t e = 0; e < tables[i].nrows; e++, r++) {
 			const double *row = tables[i].rows + e * nc;
 			refs[r] = (rowref){(int64_t)row[0], (int64_t)row[1], i, e};
-			if (r > 0 && sorted && rowref_cmp(&refs[r - 1], &refs[r]) > 0)
+			if (e > 0 && sorted && rowref_cmp(&refs[r - 1], &refs[r]) > 0)
 				sorted = 0;
-			r++;
 		}
-	if (!sorted)
+	rowref *tmp = sorted && ntables > 1 ? malloc(total * sizeof *tmp) : NULL;
+	size_t *runs = tmp ? malloc((ntables + 1) * sizeof *runs) : NULL;
+	if (tmp && runs) {
+		for (size_t i = 0, at = 0; i <= ntables; i++) {
+			runs[i] = at;
+			at += i < ntables ? tables[i].nrows : 0;
+		}
+		rowref *res = merge_runs(refs, tmp, runs, ntables);
+		if (res != refs) {
+			tmp = refs;
+			refs = res;
+		}
+	} else if (!sorted || ntables > 1) {
 		qsort(refs, total, sizeof *refs, rowref_cmp);
+	}
+	free(tmp);
+	free(runs);
 	size_t nls = 0, maxn = 0;
 	for (size_t i = 0; i < total; i++)
 		nls += i == 0 || refs[i].run != refs[i - 1].run || refs[i].ls != refs[i - 1].ls;

@@ -675,7 +675,7 @@ static void percentiles(double *v, size_t n, double mn, double mx, int nan, cons
 	int same = mn == mx; /* one value (often zero padding): no selection needed, unless zeros of both signs */
 	for (size_t i = 0; same && mn == 0 && i < n; i++)
 		same = !signbit(v[i]) == !signbit(v[0]);
-	size_t k[2 * NSTAT], nk = 0, lo[NSTAT], hi[NSTAT];
+	size_t k[2 * NSTAT] = {0}, nk = 0, lo[NSTAT], hi[NSTAT];
 	double t[NSTAT];
 	for (int q = 0; q < np; q++) {
 		double pos = (pct[q] / 100.0) * (double)(n - 1), f = floor(pos);

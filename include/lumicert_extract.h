@@ -117,9 +117,14 @@ typedef struct lc_ls_features {
  * interpolation, as numpy.percentile's default). */
 int lc_ls_features_compute(const lc_extract_config *c, const lc_event_table *tables, size_t ntables,
 			   lc_ls_features **out, lc_error *err);
+/* The same with up to `threads` threads sharing the lumisections (the result does not depend on threads). */
+int lc_ls_features_compute_threads(const lc_extract_config *c, const lc_event_table *tables, size_t ntables,
+				   int threads, lc_ls_features **out, lc_error *err);
 void lc_ls_features_free(lc_ls_features *f);
 /* CSV with header run,lumi,<names...>; numbers with %.17g (read back bit for bit). Returns LC_ERR_IO on failure. */
 int lc_ls_features_write_csv(const lc_ls_features *f, FILE *out);
+/* The same with up to `threads` threads formatting the numbers (the text does not depend on threads). */
+int lc_ls_features_write_csv_threads(const lc_ls_features *f, FILE *out, int threads);
 /* Stores every value in the store's feature table (inside the caller's transaction; replaces earlier values). */
 int lc_ls_features_store(const lc_ls_features *f, lc_store *st, lc_error *err);
 

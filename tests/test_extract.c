@@ -387,7 +387,8 @@ static double pct_sorted(const double *v, size_t n, double p)
 	return t >= 0.5 ? v[j] - d * (1 - t) : v[i] + d * t;
 }
 
-/* Percentiles by selection equal those of a full sort, for sizes 1..300 and values with many ties. */
+/* Percentiles by selection equal those of a full sort, for sizes 1..1500 and values with many ties and zeros; the
+ * result with threads equals the one without, CSV text included. */
 static void test_percentiles(void)
 {
 	lc_error err = {0};
@@ -399,20 +400,20 @@ static void test_percentiles(void)
 	lc_event_table t;
 	CHECK(lc_event_table_init(c, &t, &err) == LC_OK && t.ncols == 4); /* run, lumi, m_count, m_pt_q0 */
 	size_t total = 0;
-	for (size_t n = 1; n <= 300; n += (n < 20 ? 1 : 7))
+	for (size_t n = 1; n <= 1500; n += (n < 20 ? 1 : n < 300 ? 7 : 113))
 		total += n;
 	t.rows = malloc(total * 4 * sizeof(double));
-	double *ref = malloc(300 * sizeof(double));
+	double *ref = malloc(1500 * sizeof(double));
 	uint64_t x = 88172645463325252ull;
 	size_t r = 0, nls = 0;
-	for (size_t n = 1; n <= 300; n += (n < 20 ? 1 : 7), nls++)
+	for (size_t n = 1; n <= 1500; n += (n < 20 ? 1 : n < 300 ? 7 : 113), nls++)
 		for (size_t i = 0; i < n; i++, r++) {
 			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
 			double *row = t.rows + r * 4;
 			row[0] = 1;
 			row[1] = (double)(nls + 1);
 			row[2] = (double)(x % 7);                   /* ties everywhere */
-			row[3] = (double)(int64_t)(x >> 11) / 1e12; /* spread, signs */
+			row[3] = (x >> 3) % 3 ? (double)(int64_t)(x >> 11) / 1e12 : 0; /* spread, signs, zeros */
 		}
 	t.nrows = t.cap = total;
 	lc_ls_features *f;
@@ -420,7 +421,7 @@ static void test_percentiles(void)
 	int bad = 0;
 	r = 0;
 	static const double pct[] = {1, 25, 50, 75, 99};
-	for (size_t n = 1, l = 0; n <= 300 && f; n += (n < 20 ? 1 : 7), l++) {
+	for (size_t n = 1, l = 0; n <= 1500 && f; n += (n < 20 ? 1 : n < 300 ? 7 : 113), l++) {
 		for (int col = 0; col < 2; col++) {
 			for (size_t i = 0; i < n; i++)
 				ref[i] = t.rows[(r + i) * 4 + 2 + (size_t)col];
@@ -434,6 +435,35 @@ static void test_percentiles(void)
 	}
 	CHECK(f && f->nls == nls);
 	CHECK(bad == 0);
+	lc_ls_features *f3 = NULL;
+	CHECK(lc_ls_features_compute_threads(c, &t, 1, 3, &f3, &err) == LC_OK);
+	CHECK(f && f3 && f3->nls == f->nls && f3->ncols == f->ncols &&
+	      !memcmp(f3->values, f->values, f->nls * f->ncols * sizeof(double)));
+	char *csv[2] = {NULL, NULL};
+	size_t ncsv[2] = {0, 0};
+	for (int k = 0; k < 2 && f; k++) {
+		FILE *mf = open_memstream(&csv[k], &ncsv[k]);
+		CHECK(lc_ls_features_write_csv_threads(f, mf, k ? 3 : 1) == LC_OK);
+		fclose(mf);
+	}
+	CHECK(csv[0] && csv[1] && ncsv[0] == ncsv[1] && !memcmp(csv[0], csv[1], ncsv[0]));
+	free(csv[0]);
+	free(csv[1]);
+	/* two tables in order (merged) against their concatenation (out of order: sorted) */
+	lc_event_table two[2] = {t, t}, cat = t;
+	cat.rows = malloc(2 * total * 4 * sizeof(double));
+	memcpy(cat.rows, t.rows, total * 4 * sizeof(double));
+	memcpy(cat.rows + total * 4, t.rows, total * 4 * sizeof(double));
+	cat.nrows = cat.cap = 2 * total;
+	lc_ls_features *fm = NULL, *fs = NULL;
+	CHECK(lc_ls_features_compute_threads(c, two, 2, 2, &fm, &err) == LC_OK);
+	CHECK(lc_ls_features_compute(c, &cat, 1, &fs, &err) == LC_OK);
+	CHECK(fm && fs && fm->nls == nls && fs->nls == nls && fm->values[0] == 2 && /* LS 1: one event twice */
+	      !memcmp(fm->values, fs->values, fm->nls * fm->ncols * sizeof(double)));
+	lc_ls_features_free(fm);
+	lc_ls_features_free(fs);
+	free(cat.rows);
+	lc_ls_features_free(f3);
 	lc_ls_features_free(f);
 	free(ref);
 	lc_event_table_free(&t);

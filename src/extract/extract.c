@@ -569,6 +569,34 @@ static int rowref_cmp(const void *pa, const void *pb)
 	return (a->row > b->row) - (a->row < b->row);
 }
 
+/* Merges the nr runs of a (each in order; run i is a[b[i]..b[i + 1])) pairwise until one is left, through tmp (as
+ * large as a); b is overwritten. Equal keys keep run order, as rowref_cmp has them. Returns a or tmp, whichever
+ * holds the result. */
+static rowref *merge_runs(rowref *a, rowref *tmp, size_t *b, size_t nr)
+{
+	while (nr > 1) {
+		size_t k = 0;
+		for (size_t r = 0; r < nr; r += 2) {
+			size_t i = b[r], mid = b[r + 1], hi = r + 2 <= nr ? b[r + 2] : mid, j = mid, o = i;
+			while (i < mid && j < hi) {
+				int right = a[j].run < a[i].run || (a[j].run == a[i].run && a[j].ls < a[i].ls);
+				tmp[o++] = right ? a[j++] : a[i++];
+			}
+			while (i < mid)
+				tmp[o++] = a[i++];
+			while (j < hi)
+				tmp[o++] = a[j++];
+			b[k++] = b[r];
+		}
+		b[k] = b[nr];
+		nr = k;
+		rowref *x = a;
+		a = tmp;
+		tmp = x;
+	}
+	return a;
+}
+
 /* numpy's linear interpolation between a and b at t (numpy.lib.function_base._lerp). */
 static double lerp(double a, double b, double t)
 {
@@ -576,59 +604,78 @@ static double lerp(double a, double b, double t)
 	return t >= 0.5 ? b - d * (1 - t) : a + d * t;
 }
 
-/* Places the order statistics k[0..nk) (ascending indices within [l, r]) of v: afterwards v[k[i]] is the value a
- * full sort would put there. One partition (median-of-three pivot, Hoare) serves every wanted index, and only the
- * sides that hold wanted indices are partitioned further: about n log(nk) steps instead of a sort. v holds no NaN. */
-static void multiselect(double *v, size_t l, size_t r, const size_t *k, size_t nk)
+/* Sorts v[l..r] (a short range) by insertion. */
+static void insertion_sort(double *v, size_t l, size_t r)
 {
-	while (nk > 0 && r > l) {
-		size_t m = l + (r - l) / 2;
-		if (v[m] < v[l]) { double x = v[m]; v[m] = v[l]; v[l] = x; }
-		if (v[r] < v[l]) { double x = v[r]; v[r] = v[l]; v[l] = x; }
-		if (v[r] < v[m]) { double x = v[r]; v[r] = v[m]; v[m] = x; }
-		double pivot = v[m];
-		size_t i = l, j = r;
-		while (i <= j) {
-			while (v[i] < pivot)
-				i++;
-			while (pivot < v[j])
-				j--;
-			if (i <= j) {
-				double x = v[i];
-				v[i] = v[j];
-				v[j] = x;
-				i++;
-				if (j == 0)
-					break;
-				j--;
-			}
+	for (size_t i = l + 1; i <= r; i++) {
+		double x = v[i];
+		size_t j = i;
+		while (j > l && v[j - 1] > x) {
+			v[j] = v[j - 1];
+			j--;
 		}
-		/* now v[l..j] <= pivot <= v[i..r] and v[j+1..i-1] == pivot (when i > j + 1) */
-		size_t a = 0;
-		while (a < nk && k[a] <= j)
-			a++;
-		size_t b = a;
-		while (b < nk && k[b] < i)
-			b++;
-		if (a > 0 && j >= l)
-			multiselect(v, l, j, k, a); /* the left side recursively, the right side in this loop */
-		k += b;
-		nk -= b;
-		l = i;
+		v[j] = x;
 	}
 }
 
-/* Percentiles pct[0..np) (0..100) of v[0..n) as numpy.percentile(method="linear") into out; v is reordered. NaN
- * anywhere gives NaN, as numpy does. */
-static void percentiles(double *v, size_t n, const double *pct, int np, double *out)
+/* Places the order statistics k[0..nk) (ascending indices within [l, r]) of v: afterwards v[k[i]] is the value a
+ * full sort would put there. Each step splits [l, r] three ways around a median-of-three pivot with two branchless
+ * passes (< pivot, then == pivot: runs of equal values such as zero padding end in one step), and continues only in
+ * the sides that hold wanted indices; short ranges are sorted by insertion. v holds no NaN. */
+static void multiselect(double *v, size_t l, size_t r, const size_t *k, size_t nk)
 {
-	for (size_t i = 0; i < n; i++)
-		if (isnan(v[i])) {
-			for (int q = 0; q < np; q++)
-				out[q] = NAN;
+	while (nk > 0 && r > l) {
+		if (r - l < 16) {
+			insertion_sort(v, l, r);
 			return;
 		}
-	size_t k[2 * NSTAT], nk = 0, lo[NSTAT], hi[NSTAT];
+		size_t m = l + (r - l) / 2;
+		double a = v[l], b = v[m], c = v[r];
+		double pivot = a < b ? (b < c ? b : (a < c ? c : a)) : (a < c ? a : (b < c ? c : b));
+		size_t s = l;
+		for (size_t i = l; i <= r; i++) { /* v[l..s) < pivot <= v[s..i) */
+			double x = v[i];
+			size_t lt = x < pivot;
+			v[i] = v[s];
+			v[s] = x;
+			s += lt;
+		}
+		size_t e = s;
+		for (size_t i = s; i <= r; i++) { /* v[s..e) == pivot < v[e..i) */
+			double x = v[i];
+			size_t eq = !(pivot < x);
+			v[i] = v[e];
+			v[e] = x;
+			e += eq;
+		}
+		/* v[l..s) < pivot, v[s..e) == pivot (at least the pivot itself), v[e..r] > pivot */
+		size_t lo = 0;
+		while (lo < nk && k[lo] < s)
+			lo++;
+		size_t hi = lo;
+		while (hi < nk && k[hi] < e)
+			hi++;
+		if (lo > 0 && s > l)
+			multiselect(v, l, s - 1, k, lo); /* the left side recursively, the right side in this loop */
+		k += hi;
+		nk -= hi;
+		l = e;
+	}
+}
+
+/* Percentiles pct[0..np) (0..100) of v[0..n) as numpy.percentile(method="linear") into out; v is reordered. mn, mx:
+ * the smallest and largest value, nan: 1 if any is NaN (then every percentile is NaN, as numpy gives). */
+static void percentiles(double *v, size_t n, double mn, double mx, int nan, const double *pct, int np, double *out)
+{
+	if (nan) {
+		for (int q = 0; q < np; q++)
+			out[q] = NAN;
+		return;
+	}
+	int same = mn == mx; /* one value (often zero padding): no selection needed, unless zeros of both signs */
+	for (size_t i = 0; same && mn == 0 && i < n; i++)
+		same = !signbit(v[i]) == !signbit(v[0]);
+	size_t k[2 * NSTAT] = {0}, nk = 0, lo[NSTAT], hi[NSTAT];
 	double t[NSTAT];
 	for (int q = 0; q < np; q++) {
 		double pos = (pct[q] / 100.0) * (double)(n - 1), f = floor(pos);
@@ -639,6 +686,11 @@ static void percentiles(double *v, size_t n, const double *pct, int np, double *
 			k[nk++] = lo[q];
 		if (k[nk - 1] < hi[q])
 			k[nk++] = hi[q];
+	}
+	if (same) {
+		for (int q = 0; q < np; q++)
+			out[q] = lerp(v[0], v[0], t[q]);
+		return;
 	}
 	multiselect(v, 0, n - 1, k, nk);
 	for (int q = 0; q < np; q++)
@@ -656,8 +708,166 @@ static int set_col(lc_ls_features *o, size_t j, const char *channel, const char 
 	return LC_OK;
 }
 
+/* The per-LS statistics of lumisections [l0, l1) (groups of rows in refs starting at g[l], g[l1] the end) into
+ * o->values. blk holds (nc - 2) * the largest group's rows: a group is copied column by column into it, so that each
+ * column's values are contiguous (sums in event order, then the percentiles reorder them). */
+typedef struct ls_work {
+	const lc_extract_config *c;
+	const lc_event_table *tables;
+	const rowref *refs;
+	const size_t *g;    /* nls + 1 group starts */
+	size_t nc, nextra, maxn;
+	size_t block;       /* events handed out at a time (about an eighth of a thread's share, at most 64 k) */
+	lc_ls_features *o;
+	pthread_mutex_t mu;
+	size_t next;        /* next lumisection to hand out */
+	int oom;
+} ls_work;
+
+/* The statistics of a column other than its percentiles. */
+typedef struct cstat {
+	double sum, ss, mn, mx;
+	size_t nz;          /* values > 0 */
+	int nan;            /* 1 if any value is NaN */
+} cstat;
+
+/* Sums in event order, minima, maxima and NaN flags of the K columns at v (each n values, one after the other):
+ * the K additions chains are independent, so they run side by side (one column's chain waits on each addition). */
+#define STATS_PASS1(K)                                                                                           \
+	do {                                                                                                     \
+		double s_[K], lo_[K], hi_[K];                                                                    \
+		int nan_[K];                                                                                     \
+		for (int q = 0; q < K; q++) {                                                                    \
+			s_[q] = 0;                                                                               \
+			lo_[q] = hi_[q] = v[(size_t)q * n];                                                      \
+			nan_[q] = 0;                                                                             \
+		}                                                                                                \
+		for (size_t i = 0; i < n; i++)                                                                   \
+			for (int q = 0; q < K; q++) {                                                            \
+				double x = v[(size_t)q * n + i];                                                 \
+				s_[q] += x;                                                                      \
+				lo_[q] = x < lo_[q] ? x : lo_[q];                                                \
+				hi_[q] = x > hi_[q] ? x : hi_[q];                                                \
+				nan_[q] |= x != x;                                                               \
+			}                                                                                        \
+		for (int q = 0; q < K; q++)                                                                      \
+			st[q] = (cstat){.sum = s_[q], .mn = lo_[q], .mx = hi_[q], .nan = nan_[q]};               \
+	} while (0)
+
+/* Sums of squared deviations from the means, and the values > 0, of the K columns at v. */
+#define STATS_PASS2(K)                                                                                           \
+	do {                                                                                                     \
+		double m_[K], ss_[K];                                                                            \
+		size_t nz_[K];                                                                                   \
+		for (int q = 0; q < K; q++) {                                                                    \
+			m_[q] = st[q].sum / (double)n;                                                           \
+			ss_[q] = 0;                                                                              \
+			nz_[q] = 0;                                                                              \
+		}                                                                                                \
+		for (size_t i = 0; i < n; i++)                                                                   \
+			for (int q = 0; q < K; q++) {                                                            \
+				double x = v[(size_t)q * n + i];                                                 \
+				ss_[q] += (x - m_[q]) * (x - m_[q]);                                             \
+				nz_[q] += x > 0;                                                                 \
+			}                                                                                        \
+		for (int q = 0; q < K; q++) {                                                                    \
+			st[q].ss = ss_[q];                                                                       \
+			st[q].nz = nz_[q];                                                                       \
+		}                                                                                                \
+	} while (0)
+
+static void stats4(const double *v, size_t n, cstat *st)
+{
+	STATS_PASS1(4);
+	STATS_PASS2(4);
+}
+
+static void stats1(const double *v, size_t n, cstat *st)
+{
+	STATS_PASS1(1);
+	STATS_PASS2(1);
+}
+
+static void ls_range(ls_work *w, size_t l0, size_t l1, double *blk, cstat *st)
+{
+	const lc_extract_config *c = w->c;
+	size_t nc = w->nc, nextra = w->nextra, nout = w->o->ncols, ncol = nc - 2;
+	for (size_t l = l0; l < l1; l++) {
+		size_t g0 = w->g[l], n = w->g[l + 1] - g0;
+		const rowref *rf = w->refs + g0;
+		double *ov = w->o->values + l * nout;
+		w->o->run[l] = rf[0].run;
+		w->o->ls[l] = rf[0].ls;
+		for (size_t i = 0; i < n; i++) { /* column by column */
+			const double *row = w->tables[rf[i].table].rows + rf[i].row * nc;
+			for (size_t x = 2; x < nc; x++)
+				blk[(x - 2) * n + i] = row[x];
+		}
+		size_t x0 = 0;
+		for (; x0 + 4 <= ncol; x0 += 4)
+			stats4(blk + x0 * n, n, st + x0);
+		for (; x0 < ncol; x0++)
+			stats1(blk + x0 * n, n, st + x0);
+		size_t oj = 0;
+		ov[oj++] = (double)n;
+		for (size_t x = 2, chan = 2 + nextra, k = 0; x < nc; x++) {
+			const cstat *cs = &st[x - 2];
+			double mean = cs->sum / (double)n;
+			if (x < 2 + nextra) {
+				ov[oj++] = mean;
+				continue;
+			}
+			/* the first column of a channel is its count: the nonzero fraction comes first */
+			if (k < c->nchannels && x == chan) {
+				ov[oj++] = (double)cs->nz / (double)n;
+				chan += channel_cols(c, k++);
+			}
+			ov[oj++] = mean;
+			ov[oj++] = sqrt(cs->ss / (double)n);
+			percentiles(blk + (x - 2) * n, n, cs->mn, cs->mx, cs->nan, stat_pct + 2, NSTAT - 2, ov + oj);
+			oj += NSTAT - 2;
+		}
+	}
+}
+
+/* Lumisections are handed out in blocks of w->block events, so that threads share the work however it falls. */
+static void *ls_worker(void *arg)
+{
+	ls_work *w = arg;
+	double *blk = malloc((w->maxn ? w->maxn : 1) * (w->nc - 2 ? w->nc - 2 : 1) * sizeof *blk);
+	cstat *st = malloc((w->nc - 2 ? w->nc - 2 : 1) * sizeof *st);
+	if (!blk || !st) {
+		free(blk);
+		free(st);
+		pthread_mutex_lock(&w->mu);
+		w->oom = 1;
+		pthread_mutex_unlock(&w->mu);
+		return NULL;
+	}
+	for (;;) {
+		pthread_mutex_lock(&w->mu);
+		size_t l0 = w->next, l1 = l0, nls = w->o->nls;
+		while (l1 < nls && (l1 == l0 || w->g[l1] - w->g[l0] < w->block))
+			l1++;
+		w->next = l1;
+		pthread_mutex_unlock(&w->mu);
+		if (l0 == l1)
+			break;
+		ls_range(w, l0, l1, blk, st);
+	}
+	free(blk);
+	free(st);
+	return NULL;
+}
+
 int lc_ls_features_compute(const lc_extract_config *c, const lc_event_table *tables, size_t ntables,
 			   lc_ls_features **out, lc_error *err)
+{
+	return lc_ls_features_compute_threads(c, tables, ntables, 1, out, err);
+}
+
+int lc_ls_features_compute_threads(const lc_extract_config *c, const lc_event_table *tables, size_t ntables,
+				   int threads, lc_ls_features **out, lc_error *err)
 {
 	lc_event_table proto;
 	int rc = lc_event_table_init(c, &proto, err);
@@ -674,12 +884,12 @@ int lc_ls_features_compute(const lc_extract_config *c, const lc_event_table *tab
 	}
 	lc_ls_features *o = calloc(1, sizeof *o);
 	rowref *refs = malloc((total ? total : 1) * sizeof *refs);
-	double *scratch = malloc((total ? total : 1) * sizeof *scratch);
+	size_t *g = NULL;
 	/* output columns: n_events, extras, then per channel nonzero + NSTAT per per-event column */
 	size_t nextra = c->nper_ls - 2, nout = 1 + nextra;
 	for (size_t k = 0; k < c->nchannels; k++)
 		nout += 1 + NSTAT * channel_cols(c, k);
-	if (!o || !refs || !scratch || !(o->names = calloc(nout, sizeof *o->names)) ||
+	if (!o || !refs || !(o->names = calloc(nout, sizeof *o->names)) ||
 	    !(o->channel = calloc(nout, sizeof *o->channel))) {
 		rc = lc_error_set(err, LC_ERR_NOMEM, "out of memory");
 		goto done;
@@ -701,68 +911,74 @@ int lc_ls_features_compute(const lc_extract_config *c, const lc_event_table *tab
 		rc = lc_error_set(err, LC_ERR_NOMEM, "out of memory");
 		goto done;
 	}
+	/* refs in (run, LS) order, ties in (table, row) order: merged from the tables when each is in order (as files
+	 * usually are), else sorted */
 	size_t r = 0;
+	int sorted = 1;
 	for (size_t i = 0; i < ntables; i++)
-		for (size_t e = 0; e < tables[i].nrows; e++) {
+		for (size_t e = 0; e < tables[i].nrows; e++, r++) {
 			const double *row = tables[i].rows + e * nc;
-			refs[r++] = (rowref){(int64_t)row[0], (int64_t)row[1], i, e};
+			refs[r] = (rowref){(int64_t)row[0], (int64_t)row[1], i, e};
+			if (e > 0 && sorted && rowref_cmp(&refs[r - 1], &refs[r]) > 0)
+				sorted = 0;
 		}
-	qsort(refs, total, sizeof *refs, rowref_cmp);
-	size_t nls = 0;
+	rowref *tmp = sorted && ntables > 1 ? malloc(total * sizeof *tmp) : NULL;
+	size_t *runs = tmp ? malloc((ntables + 1) * sizeof *runs) : NULL;
+	if (tmp && runs) {
+		for (size_t i = 0, at = 0; i <= ntables; i++) {
+			runs[i] = at;
+			at += i < ntables ? tables[i].nrows : 0;
+		}
+		rowref *res = merge_runs(refs, tmp, runs, ntables);
+		if (res != refs) {
+			tmp = refs;
+			refs = res;
+		}
+	} else if (!sorted || ntables > 1) {
+		qsort(refs, total, sizeof *refs, rowref_cmp);
+	}
+	free(tmp);
+	free(runs);
+	size_t nls = 0, maxn = 0;
 	for (size_t i = 0; i < total; i++)
 		nls += i == 0 || refs[i].run != refs[i - 1].run || refs[i].ls != refs[i - 1].ls;
 	o->nls = nls;
 	o->run = malloc((nls ? nls : 1) * sizeof *o->run);
 	o->ls = malloc((nls ? nls : 1) * sizeof *o->ls);
 	o->values = malloc((nls ? nls : 1) * nout * sizeof *o->values);
-	if (!o->run || !o->ls || !o->values) {
+	g = malloc((nls + 1) * sizeof *g);
+	if (!o->run || !o->ls || !o->values || !g) {
 		rc = lc_error_set(err, LC_ERR_NOMEM, "out of memory");
 		goto done;
 	}
-	size_t g0 = 0, l = 0;
-	while (g0 < total) {
-		size_t g1 = g0 + 1;
-		while (g1 < total && refs[g1].run == refs[g0].run && refs[g1].ls == refs[g0].ls)
-			g1++;
-		size_t n = g1 - g0;
-		double *ov = o->values + l * nout;
-		o->run[l] = refs[g0].run;
-		o->ls[l] = refs[g0].ls;
-		size_t oj = 0;
-		ov[oj++] = (double)n;
-		for (size_t x = 2; x < nc; x++) {
-			for (size_t i = 0; i < n; i++)
-				scratch[i] = tables[refs[g0 + i].table].rows[refs[g0 + i].row * nc + x];
-			double sum = 0;
-			for (size_t i = 0; i < n; i++)
-				sum += scratch[i];
-			double mean = sum / (double)n;
-			if (x < 2 + nextra) {
-				ov[oj++] = mean;
-				continue;
-			}
-			/* the first column of a channel is its count: the nonzero fraction comes first */
-			for (size_t k = 0, s0 = 2 + nextra; k < c->nchannels; s0 += channel_cols(c, k), k++)
-				if (x == s0) {
-					size_t nz = 0;
-					for (size_t i = 0; i < n; i++)
-						nz += scratch[i] > 0;
-					ov[oj++] = (double)nz / (double)n;
-				}
-			double ss = 0;
-			for (size_t i = 0; i < n; i++)
-				ss += (scratch[i] - mean) * (scratch[i] - mean);
-			ov[oj++] = mean;
-			ov[oj++] = sqrt(ss / (double)n);
-			percentiles(scratch, n, stat_pct + 2, NSTAT - 2, ov + oj);
-			oj += NSTAT - 2;
-		}
-		l++;
-		g0 = g1;
-	}
+	for (size_t i = 0, l = 0; i < total; i++)
+		if (i == 0 || refs[i].run != refs[i - 1].run || refs[i].ls != refs[i - 1].ls)
+			g[l++] = i;
+	g[nls] = total;
+	for (size_t l = 0; l < nls; l++)
+		maxn = g[l + 1] - g[l] > maxn ? g[l + 1] - g[l] : maxn;
+	ls_work w = {.c = c, .tables = tables, .refs = refs, .g = g, .nc = nc, .nextra = nextra, .maxn = maxn, .o = o};
+	pthread_mutex_init(&w.mu, NULL);
+	if (threads < 1)
+		threads = 1;
+	w.block = total / (8 * (size_t)threads) + 1;
+	w.block = w.block < 65536 ? w.block : 65536;
+	if ((size_t)threads > nls)
+		threads = nls ? (int)nls : 1;
+	pthread_t tid[64];
+	int started = 0;
+	for (; started < threads - 1 && started < 64; started++)
+		if (pthread_create(&tid[started], NULL, ls_worker, &w) != 0)
+			break;
+	ls_worker(&w);
+	for (int k = 0; k < started; k++)
+		pthread_join(tid[k], NULL);
+	pthread_mutex_destroy(&w.mu);
+	if (w.oom || w.next < nls)
+		rc = lc_error_set(err, LC_ERR_NOMEM, "out of memory");
 done:
 	free(refs);
-	free(scratch);
+	free(g);
 	lc_event_table_free(&proto);
 	if (rc) {
 		lc_ls_features_free(o);
@@ -772,20 +988,106 @@ done:
 	return LC_OK;
 }
 
+/* v as printf's "%.17g" writes it, into p (at least 32 bytes); returns the length. Integers below 1e15 (counts,
+ * zeros: about half the values) are written directly, which gives the same text; the rest goes through snprintf. */
+static size_t fmt_g17(char *p, double v)
+{
+	if (v == 0) {
+		if (signbit(v)) {
+			memcpy(p, "-0", 3);
+			return 2;
+		}
+		memcpy(p, "0", 2);
+		return 1;
+	}
+	if (fabs(v) < 1e15 && v == (double)(long long)v) {
+		long long x = (long long)v;
+		unsigned long long u = x < 0 ? (unsigned long long)-x : (unsigned long long)x;
+		char t[24];
+		size_t n = 0, k = 0;
+		while (u) {
+			t[n++] = (char)('0' + u % 10);
+			u /= 10;
+		}
+		if (x < 0)
+			p[k++] = '-';
+		while (n)
+			p[k++] = t[--n];
+		p[k] = 0;
+		return k;
+	}
+	return (size_t)snprintf(p, 32, "%.17g", v);
+}
+
+/* Rows [r0, r1) of the CSV into b. */
+static void csv_rows(const lc_ls_features *f, size_t r0, size_t r1, sbuf *b)
+{
+	char num[32];
+	for (size_t i = r0; i < r1 && !b->oom; i++) {
+		sb_printf(b, "%lld,%lld", (long long)f->run[i], (long long)f->ls[i]);
+		const double *v = f->values + i * f->ncols;
+		for (size_t j = 0; j < f->ncols; j++) {
+			num[0] = ',';
+			size_t n = fmt_g17(num + 1, v[j]);
+			sb_append(b, num, n + 1);
+		}
+		sb_append(b, "\n", 1);
+	}
+}
+
+typedef struct csv_part {
+	const lc_ls_features *f;
+	size_t r0, r1;
+	sbuf b;
+} csv_part;
+
+static void *csv_worker(void *arg)
+{
+	csv_part *p = arg;
+	csv_rows(p->f, p->r0, p->r1, &p->b);
+	return NULL;
+}
+
 int lc_ls_features_write_csv(const lc_ls_features *f, FILE *out)
+{
+	return lc_ls_features_write_csv_threads(f, out, 1);
+}
+
+int lc_ls_features_write_csv_threads(const lc_ls_features *f, FILE *out, int threads)
 {
 	fputs("run,lumi", out);
 	for (size_t j = 0; j < f->ncols; j++)
 		fprintf(out, ",%s", f->names[j]);
 	fputc('\n', out);
-	for (size_t i = 0; i < f->nls; i++) {
-		fprintf(out, "%lld,%lld", (long long)f->run[i], (long long)f->ls[i]);
-		const double *v = f->values + i * f->ncols;
-		for (size_t j = 0; j < f->ncols; j++)
-			fprintf(out, ",%.17g", v[j]);
-		fputc('\n', out);
+	/* blocks of rows formatted by the threads in turn, written in order */
+	enum { ROWS = 64, MAXT = 16 };
+	if (threads < 1)
+		threads = 1;
+	if (threads > MAXT)
+		threads = MAXT;
+	csv_part cp[MAXT];
+	int rc = LC_OK;
+	for (size_t r = 0; r < f->nls && !rc;) {
+		int nt = 0;
+		for (; nt < threads && r < f->nls; nt++, r += ROWS)
+			cp[nt] = (csv_part){f, r, r + ROWS < f->nls ? r + ROWS : f->nls, {0}};
+		pthread_t tid[MAXT];
+		int started = 0;
+		for (; started < nt - 1; started++)
+			if (pthread_create(&tid[started], NULL, csv_worker, &cp[started + 1]) != 0)
+				break;
+		csv_worker(&cp[0]);
+		for (int k = started + 1; k < nt; k++) /* not started: here */
+			csv_worker(&cp[k]);
+		for (int k = 0; k < started; k++)
+			pthread_join(tid[k], NULL);
+		for (int k = 0; k < nt; k++) {
+			if (cp[k].b.oom || (cp[k].b.len && fwrite(cp[k].b.s, 1, cp[k].b.len, out) != cp[k].b.len))
+				rc = LC_ERR_IO;
+			sb_free(&cp[k].b);
+		}
 	}
-	return ferror(out) ? LC_ERR_IO : LC_OK;
+	return rc || ferror(out) ? LC_ERR_IO : LC_OK;
 }
 
 int lc_ls_features_store(const lc_ls_features *f, lc_store *st, lc_error *err)

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+
 #include "lumicert_extract.h"
 
 void lc_extract_urls_free(char **urls, size_t n)
@@ -116,6 +117,7 @@ typedef struct job {
 	int nparts;         /* entry ranges it is split into (each streamed to its own file, concatenated at the end) */
 	int left;           /* parts not finished */
 	char **partpath;    /* nparts files (evpath itself when nparts is 1) */
+	lc_event_table *tab; /* nparts tables: the events of each part, kept for the per-LS statistics */
 	int64_t nrows;      /* events extracted over all parts */
 	int failed;         /* 1 after the first failing part */
 	char msg[1024];     /* that failure */
@@ -151,7 +153,8 @@ static int take(pool *p, size_t *ji, int *pi)
 	return ok;
 }
 
-/* Extracts part pi of job j into its file, batch events at a time (one table reused: memory stays bounded). */
+/* Extracts part pi of job j into its file, batch events at a time, and keeps the events in j->tab[pi] (the per-LS
+ * statistics need them all: kept here, they are not read back from the file). */
 static int run_part(const lc_extract_config *c, job *j, int pi, int64_t *nrows, lc_error *err)
 {
 	lc_root *f;
@@ -159,31 +162,36 @@ static int run_part(const lc_extract_config *c, job *j, int pi, int64_t *nrows, 
 	if (rc)
 		return rc;
 	lc_root_tree *t = NULL;
-	lc_event_table tab = {0};
+	lc_event_table *tab = &j->tab[pi];
 	lc_event_writer *w = NULL;
 	if (pi == 0)
 		rc = lc_extract_config_check(c, f, err);
 	if (!rc)
 		rc = lc_root_tree_open(f, c->tree, &t, err);
 	if (!rc)
-		rc = lc_event_table_init(c, &tab, err);
+		rc = lc_event_table_init(c, tab, err);
 	if (!rc)
-		rc = lc_event_writer_open(j->partpath[pi], &tab, &w, err);
+		rc = lc_event_writer_open(j->partpath[pi], tab, &w, err);
 	if (!rc) {
 		int64_t n = lc_root_tree_entries(t), first = n * pi / j->nparts, last = n * (pi + 1) / j->nparts;
 		int64_t batch = INT64_MAX;
 		for (size_t k = 0; k < c->nchannels; k++)
 			batch = c->channels[k].batch < batch ? c->channels[k].batch : batch;
+		if (last > first && !(tab->rows = malloc((size_t)(last - first) * tab->ncols * sizeof *tab->rows)))
+			rc = lc_error_set(err, LC_ERR_NOMEM, "out of memory for %lld events", (long long)(last - first));
+		tab->cap = tab->rows ? (size_t)(last - first) : 0;
 		for (int64_t a = first; a < last && !rc; a += batch) {
-			tab.nrows = 0;
-			rc = lc_extract_events_tree(c, t, a, last - a > batch ? a + batch : last, &tab, err);
+			size_t r0 = tab->nrows;
+			rc = lc_extract_events_tree(c, t, a, last - a > batch ? a + batch : last, tab, err);
+			lc_event_table add = {.ncols = tab->ncols, .nrows = tab->nrows - r0, .rows = tab->rows + r0 * tab->ncols};
 			if (!rc)
-				rc = lc_event_writer_add(w, &tab, err);
-			*nrows += (int64_t)tab.nrows;
+				rc = lc_event_writer_add(w, &add, err);
+			*nrows += (int64_t)add.nrows;
 		}
 	}
 	int rc2 = lc_event_writer_close(w, !rc, rc ? NULL : err);
-	lc_event_table_free(&tab);
+	if (rc || rc2)
+		lc_event_table_free(tab);
 	lc_root_tree_close(t);
 	lc_root_close(f);
 	return rc ? rc : rc2;
@@ -230,6 +238,11 @@ static void *worker(void *arg)
 
 static void free_parts(job *j)
 {
+	if (j->tab)
+		for (int k = 0; k < j->nparts; k++)
+			lc_event_table_free(&j->tab[k]);
+	free(j->tab);
+	j->tab = NULL;
 	if (!j->partpath)
 		return;
 	for (int k = 0; k < j->nparts; k++)
@@ -271,9 +284,15 @@ static int write_atomic(const char *path, int (*fn)(void *ctx, FILE *f), void *c
 	return LC_OK;
 }
 
+typedef struct csv_ctx {
+	const lc_ls_features *feat;
+	int threads;
+} csv_ctx;
+
 static int csv_fn(void *ctx, FILE *f)
 {
-	return lc_ls_features_write_csv(ctx, f);
+	const csv_ctx *x = ctx;
+	return lc_ls_features_write_csv_threads(x->feat, f, x->threads);
 }
 
 static int failed_fn(void *ctx, FILE *f)
@@ -357,7 +376,8 @@ int lc_extract_run(const lc_extract_config *c, const char *const *urls, size_t n
 		if (!jobs[i].todo)
 			continue;
 		jobs[i].nparts = jobs[i].left = nparts;
-		if (!(jobs[i].partpath = calloc((size_t)nparts, sizeof *jobs[i].partpath)))
+		if (!(jobs[i].partpath = calloc((size_t)nparts, sizeof *jobs[i].partpath)) ||
+		    !(jobs[i].tab = calloc((size_t)nparts, sizeof *jobs[i].tab)))
 			rc = lc_error_set(err, LC_ERR_NOMEM, "out of memory");
 		for (int k = 0; k < nparts && !rc; k++) {
 			sbuf pp = {0};
@@ -392,7 +412,10 @@ int lc_extract_run(const lc_extract_config *c, const char *const *urls, size_t n
 	lc_event_table want;
 	if ((rc = lc_event_table_init(c, &want, err)))
 		goto done;
-	tables = calloc(nj ? nj : 1, sizeof *tables);
+	size_t ntab = 0;
+	for (size_t i = 0; i < nj; i++)
+		ntab += jobs[i].todo ? (size_t)jobs[i].nparts : 1;
+	tables = calloc(ntab ? ntab : 1, sizeof *tables);
 	sum->failed = calloc(nj ? nj : 1, sizeof *sum->failed);
 	sum->failed_msg = calloc(nj ? nj : 1, sizeof *sum->failed_msg);
 	if (!tables || !sum->failed || !sum->failed_msg)
@@ -403,7 +426,12 @@ int lc_extract_run(const lc_extract_config *c, const char *const *urls, size_t n
 		const char *msg = NULL;
 		if (jobs[i].failed)
 			msg = jobs[i].msg;
-		else if (lc_event_table_read(jobs[i].evpath, &want, &tables[nt], &e) == LC_OK)
+		else if (jobs[i].todo) { /* extracted now: its events are still in memory, in order of its parts */
+			for (int k = 0; k < jobs[i].nparts; k++) {
+				tables[nt++] = jobs[i].tab[k];
+				memset(&jobs[i].tab[k], 0, sizeof jobs[i].tab[k]);
+			}
+		} else if (lc_event_table_read(jobs[i].evpath, &want, &tables[nt], &e) == LC_OK)
 			nt++;
 		else
 			msg = e.msg;
@@ -417,13 +445,14 @@ int lc_extract_run(const lc_extract_config *c, const char *const *urls, size_t n
 	}
 	lc_event_table_free(&want);
 	if (!rc)
-		rc = lc_ls_features_compute(c, tables, nt, &feat, err);
+		rc = lc_ls_features_compute_threads(c, tables, nt, threads, &feat, err);
 	for (size_t i = 0; i < nt; i++)
 		lc_event_table_free(&tables[i]);
 	if (rc)
 		goto done;
 	sum->nls = feat->nls;
-	if ((rc = write_atomic(csvp.s, csv_fn, feat, err)) || (rc = write_atomic(failp.s, failed_fn, sum, err)))
+	csv_ctx cx = {feat, threads};
+	if ((rc = write_atomic(csvp.s, csv_fn, &cx, err)) || (rc = write_atomic(failp.s, failed_fn, sum, err)))
 		goto done;
 	if (opts && opts->db) {
 		if ((rc = lc_store_open(opts->db, 1, &st, err)) || (rc = lc_store_begin(st, err)))

@@ -32,8 +32,10 @@ void rb_free_refs(rbuf *b)
 	for (size_t i = 0; i < b->nrefs; i++)
 		free(b->refs[i].cls);
 	free(b->refs);
+	free(b->hidx);
 	b->refs = NULL;
-	b->nrefs = b->caprefs = 0;
+	b->hidx = NULL;
+	b->nrefs = b->caprefs = b->hcap = 0;
 }
 
 int rb_fail(rbuf *b, int code, const char *fmt, ...)
@@ -227,6 +229,21 @@ void rb_tnamed(rbuf *b, char **name, char **title)
 		free(t);
 }
 
+static size_t ref_hash(int64_t off, size_t mask)
+{
+	uint64_t h = (uint64_t)off * 0x9E3779B97F4A7C15ull;
+	return (size_t)(h >> 32) & mask;
+}
+
+/* Puts refs[i] into the hash index (replacing an earlier ref of the same offset: the latest wins). */
+static void ref_index(rbuf *b, size_t i)
+{
+	size_t mask = b->hcap - 1, h = ref_hash(b->refs[i].off, mask);
+	while (b->hidx[h] && b->refs[b->hidx[h] - 1].off != b->refs[i].off)
+		h = (h + 1) & mask;
+	b->hidx[h] = i + 1;
+}
+
 int rb_ref_add(rbuf *b, int64_t off, int is_class, const char *cls, void *obj)
 {
 	if (b->nrefs == b->caprefs) {
@@ -237,18 +254,33 @@ int rb_ref_add(rbuf *b, int64_t off, int is_class, const char *cls, void *obj)
 		b->refs = r;
 		b->caprefs = cap;
 	}
+	if (2 * (b->nrefs + 1) > b->hcap) { /* grow the index and put every ref in again, in order */
+		size_t hcap = b->hcap ? 2 * b->hcap : 128;
+		size_t *h = calloc(hcap, sizeof *h);
+		if (!h)
+			return rb_fail(b, LC_ERR_NOMEM, "out of memory");
+		free(b->hidx);
+		b->hidx = h;
+		b->hcap = hcap;
+		for (size_t i = 0; i < b->nrefs; i++)
+			ref_index(b, i);
+	}
 	char *c = strdup(cls ? cls : "");
 	if (!c)
 		return rb_fail(b, LC_ERR_NOMEM, "out of memory");
 	b->refs[b->nrefs++] = (rref){off, is_class, c, obj};
+	ref_index(b, b->nrefs - 1);
 	return LC_OK;
 }
 
 rref *rb_ref_find(rbuf *b, int64_t off)
 {
-	for (size_t i = b->nrefs; i-- > 0;)
-		if (b->refs[i].off == off)
-			return &b->refs[i];
+	if (!b->hcap)
+		return NULL;
+	size_t mask = b->hcap - 1;
+	for (size_t h = ref_hash(off, mask); b->hidx[h]; h = (h + 1) & mask)
+		if (b->refs[b->hidx[h] - 1].off == off)
+			return &b->refs[b->hidx[h] - 1];
 	return NULL;
 }
 

@@ -44,6 +44,8 @@ typedef struct rbuf {
 	int rc;             /* LC_OK until the first error */
 	rref *refs;         /* reference table (ReadObjectAny) */
 	size_t nrefs, caprefs;
+	size_t *hidx;       /* hash index of refs by off: entries are index + 1 (0 empty), the latest ref of an off */
+	size_t hcap;        /* its slots (a power of two, at least twice nrefs) */
 	int depth;          /* current object nesting */
 } rbuf;
 

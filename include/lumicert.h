@@ -161,7 +161,8 @@ typedef struct lc_me_info {
 	int64_t n_ls;       /* number of LS stored for this ME */
 } lc_me_info;
 
-/* Opens (create = 1: creates if absent) a store. Checks the schema version; turns on WAL and a busy timeout. */
+/* Opens (create = 1: creates if absent) a store. Checks the schema version; turns on WAL and a busy timeout. A handle
+ * is used by one thread at a time (threads that work on one store at once open a handle each). */
 int lc_store_open(const char *path, int create, lc_store **out, lc_error *err);
 void lc_store_close(lc_store *st);
 /* Transactions: every command that writes does begin ... commit, or rollback on any error. */

@@ -143,7 +143,9 @@ static int store_open(const char *path, int create, lc_store **out, lc_error *er
 		free(st);
 		return lc_error_set(err, LC_ERR_NOMEM, "out of memory");
 	}
-	int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0);
+	/* NOMUTEX: a store handle is used by one thread at a time (lumicert.h), so SQLite's per-call connection mutex
+	 * is not needed (it was a tenth of an import's time) */
+	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
 	int rc = LC_OK;
 	if (sqlite3_open_v2(path, &st->db, flags, NULL) != SQLITE_OK) {
 		rc = lc_error_set(err, create ? LC_ERR_IO : LC_ERR_NOTFOUND, "%s: cannot open store: %s", path,

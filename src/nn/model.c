@@ -11,9 +11,9 @@
 #include "internal.h"
 #include "nn/multi.h"
 
-#define MAGIC_LEN 15            /* strlen(LC_MODEL_MAGIC) */
-#define MAX_HEADER (1u << 20)   /* a header larger than 1 MiB is not one of ours */
-#define MAX_PARAMS (1u << 28)   /* 1 GiB of float32 parameters at most */
+#define MAGIC_LEN MODEL_MAGIC_LEN
+#define MAX_HEADER MODEL_MAX_HEADER
+#define MAX_PARAMS MODEL_MAX_PARAMS
 
 void lc_model_free(lc_model *m)
 {
@@ -77,8 +77,9 @@ char *lc_model_header_json(const lc_model *m)
 }
 
 /* FNV-1a, 64 bit: detects truncation and bit rot; not a cryptographic signature. */
-static uint64_t fnv1a(uint64_t h, const unsigned char *p, size_t n)
+uint64_t model_container_sum(const unsigned char *p, size_t n)
 {
+	uint64_t h = 1469598103934665603ull;
 	for (size_t i = 0; i < n; i++) {
 		h ^= p[i];
 		h *= 1099511628211ull;
@@ -86,60 +87,54 @@ static uint64_t fnv1a(uint64_t h, const unsigned char *p, size_t n)
 	return h;
 }
 
-static void put_u32(unsigned char *p, uint32_t v)
+void model_put_u32(unsigned char *p, uint32_t v)
 {
 	for (int i = 0; i < 4; i++)
 		p[i] = (unsigned char)(v >> (8 * i));
 }
 
-static uint32_t get_u32(const unsigned char *p)
+uint32_t model_get_u32(const unsigned char *p)
 {
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
+#define put_u32 model_put_u32
+#define get_u32 model_get_u32
 
-int lc_model_save(const lc_model *m, const char *path, lc_error *err)
+int model_container_write(const char *path, const char *header, const float *floats, size_t n,
+			  const unsigned char *body, size_t nbody, lc_error *err)
 {
-	if (m->multi)
-		return multi_model_save(m, path, err);
-	json_t *h = header_json(m);
-	char *hs = h ? json_dumps(h, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17)) : NULL;
-	json_decref(h);
-	if (!hs)
-		return lc_error_set(err, LC_ERR_NOMEM, "out of memory");
-	size_t hlen = strlen(hs), np = m->net->n_params;
-	size_t total = MAGIC_LEN + 8 + hlen + 4 * np + 8;
+	size_t hlen = strlen(header), nb = floats ? 4 * n : nbody;
+	size_t total = MAGIC_LEN + 8 + hlen + nb + 8, plen = strlen(path);
 	unsigned char *buf = malloc(total);
-	if (!buf) {
-		free(hs);
+	char *tmp = malloc(plen + 32);
+	if (!buf || !tmp) {
+		free(buf);
+		free(tmp);
 		return lc_error_set(err, LC_ERR_NOMEM, "out of memory");
 	}
 	unsigned char *p = buf;
 	memcpy(p, LC_MODEL_MAGIC, MAGIC_LEN);
-	p += MAGIC_LEN;
-	put_u32(p, LC_MODEL_VERSION);
-	put_u32(p + 4, (uint32_t)hlen);
-	p += 8;
-	memcpy(p, hs, hlen);
+	put_u32(p + MAGIC_LEN, LC_MODEL_VERSION);
+	put_u32(p + MAGIC_LEN + 4, (uint32_t)hlen);
+	p += MAGIC_LEN + 8;
+	memcpy(p, header, hlen);
 	p += hlen;
-	free(hs);
-	for (size_t i = 0; i < np; i++) {
-		uint32_t u;
-		memcpy(&u, &m->net->params[i], 4);
-		put_u32(p, u);
-		p += 4;
+	if (floats) {
+		for (size_t i = 0; i < n; i++, p += 4) {
+			uint32_t u;
+			memcpy(&u, &floats[i], 4);
+			put_u32(p, u);
+		}
+	} else if (nbody) {
+		memcpy(p, body, nbody);
+		p += nbody;
 	}
-	uint64_t sum = fnv1a(1469598103934665603ull, buf, (size_t)(p - buf));
+	uint64_t sum = model_container_sum(buf, (size_t)(p - buf));
 	put_u32(p, (uint32_t)sum);
 	put_u32(p + 4, (uint32_t)(sum >> 32));
 
 	/* temporary name in the same directory, then rename: a crash never leaves half a model */
-	size_t plen = strlen(path);
-	char *tmp = malloc(plen + 32);
 	int rc = LC_OK;
-	if (!tmp) {
-		free(buf);
-		return lc_error_set(err, LC_ERR_NOMEM, "out of memory");
-	}
 	snprintf(tmp, plen + 32, "%s.tmp.%ld", path, (long)getpid());
 	FILE *f = fopen(tmp, "wb");
 	if (!f) {
@@ -158,6 +153,20 @@ int lc_model_save(const lc_model *m, const char *path, lc_error *err)
 	}
 	free(tmp);
 	free(buf);
+	return rc;
+}
+
+int lc_model_save(const lc_model *m, const char *path, lc_error *err)
+{
+	if (m->multi)
+		return multi_model_save(m, path, err);
+	json_t *h = header_json(m);
+	char *hs = h ? json_dumps(h, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17)) : NULL;
+	json_decref(h);
+	if (!hs)
+		return lc_error_set(err, LC_ERR_NOMEM, "out of memory");
+	int rc = model_container_write(path, hs, m->net->params, m->net->n_params, NULL, 0, err);
+	free(hs);
 	return rc;
 }
 
@@ -383,7 +392,7 @@ int lc_model_load_mem(const void *data, size_t n, const char *name, lc_model **o
 			uint32_t u = get_u32(p);
 			memcpy(&m->net->params[i], &u, 4);
 		}
-		uint64_t sum = fnv1a(1469598103934665603ull, buf, (size_t)(p - buf));
+		uint64_t sum = model_container_sum(buf, (size_t)(p - buf));
 		uint64_t stored = (uint64_t)get_u32(p) | (uint64_t)get_u32(p + 4) << 32;
 		if (sum != stored) {
 			lc_error_set(err, LC_ERR_PARSE, "%s: byte %zu: checksum mismatch (file damaged)", name,

@@ -11,9 +11,11 @@
 #include "internal.h"
 #include "nn/multi.h"
 
-#define MAGIC_LEN 15
-#define MAX_HEADER (1u << 20)
-#define MAX_PARAMS (1u << 28)
+#define MAGIC_LEN MODEL_MAGIC_LEN
+#define MAX_HEADER MODEL_MAX_HEADER
+#define MAX_PARAMS MODEL_MAX_PARAMS
+#define put_u32 model_put_u32
+#define get_u32 model_get_u32
 
 const char *lc_multi_kind_name(int kind)
 {
@@ -146,26 +148,6 @@ char *multi_model_header_json(const lc_model *m)
 	return s;
 }
 
-static uint64_t fnv1a(uint64_t h, const unsigned char *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		h ^= p[i];
-		h *= 1099511628211ull;
-	}
-	return h;
-}
-
-static void put_u32(unsigned char *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static uint32_t get_u32(const unsigned char *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 /* Calls fn on every float block of the model in file order. */
 typedef void (*block_fn)(void *ctx, float *p, size_t n);
 static void each_block(const lc_model *m, block_fn fn, void *ctx)
@@ -197,16 +179,6 @@ static void count_fn(void *ctx, float *p, size_t n)
 	((cursor *)ctx)->n += n;
 }
 
-static void put_fn(void *ctx, float *p, size_t n)
-{
-	cursor *c = ctx;
-	for (size_t i = 0; i < n; i++, c->p += 4) {
-		uint32_t u;
-		memcpy(&u, &p[i], 4);
-		put_u32(c->p, u);
-	}
-}
-
 static void get_fn(void *ctx, float *p, size_t n)
 {
 	cursor *c = ctx;
@@ -216,51 +188,35 @@ static void get_fn(void *ctx, float *p, size_t n)
 	}
 }
 
+/* every float block appended to one array, for the container writer */
+typedef struct gather {
+	float *all;
+	size_t n;
+} gather;
+
+static void gather_fn(void *ctx, float *p, size_t n)
+{
+	gather *g = ctx;
+	memcpy(g->all + g->n, p, n * sizeof *p);
+	g->n += n;
+}
+
 int multi_model_save(const lc_model *m, const char *path, lc_error *err)
 {
 	char *hs = multi_model_header_json(m);
-	if (!hs)
-		return lc_error_set(err, LC_ERR_NOMEM, "out of memory");
 	cursor cnt = {0};
 	each_block(m, count_fn, &cnt);
-	size_t hlen = strlen(hs), total = MAGIC_LEN + 8 + hlen + 4 * cnt.n + 8;
-	unsigned char *buf = malloc(total);
-	char *tmp = malloc(strlen(path) + 32);
-	if (!buf || !tmp) {
-		free(hs);
-		free(buf);
-		free(tmp);
-		return lc_error_set(err, LC_ERR_NOMEM, "out of memory");
-	}
-	memcpy(buf, LC_MODEL_MAGIC, MAGIC_LEN);
-	put_u32(buf + MAGIC_LEN, LC_MODEL_VERSION);
-	put_u32(buf + MAGIC_LEN + 4, (uint32_t)hlen);
-	memcpy(buf + MAGIC_LEN + 8, hs, hlen);
-	free(hs);
-	cursor w = {buf + MAGIC_LEN + 8 + hlen, 0};
-	each_block(m, put_fn, &w);
-	uint64_t sum = fnv1a(1469598103934665603ull, buf, (size_t)(w.p - buf));
-	put_u32(w.p, (uint32_t)sum);
-	put_u32(w.p + 4, (uint32_t)(sum >> 32));
+	float *all = malloc((cnt.n ? cnt.n : 1) * sizeof *all);
 	int rc = LC_OK;
-	snprintf(tmp, strlen(path) + 32, "%s.tmp.%ld", path, (long)getpid());
-	FILE *f = fopen(tmp, "wb");
-	if (!f) {
-		rc = lc_error_set(err, LC_ERR_IO, "%s: cannot write: %s", tmp, strerror(errno));
+	if (!hs || !all) {
+		rc = lc_error_set(err, LC_ERR_NOMEM, "out of memory");
 	} else {
-		int bad = fwrite(buf, 1, total, f) != total;
-		bad |= fflush(f) != 0;
-		bad |= fsync(fileno(f)) != 0;
-		bad |= fclose(f) != 0;
-		if (bad)
-			rc = lc_error_set(err, LC_ERR_IO, "%s: write failed: %s", tmp, strerror(errno));
-		else if (rename(tmp, path) != 0)
-			rc = lc_error_set(err, LC_ERR_IO, "%s: cannot rename to %s: %s", tmp, path, strerror(errno));
-		if (rc)
-			remove(tmp);
+		gather g = {all, 0};
+		each_block(m, gather_fn, &g);
+		rc = model_container_write(path, hs, all, cnt.n, NULL, 0, err);
 	}
-	free(tmp);
-	free(buf);
+	free(hs);
+	free(all);
 	return rc;
 }
 
@@ -569,7 +525,7 @@ int multi_model_load_mem(const void *data, size_t n, const char *name, lc_model 
 		goto fail;
 	}
 	cursor rd = {(unsigned char *)buf + off + hlen, 0};
-	uint64_t sum = fnv1a(1469598103934665603ull, buf, off + hlen + 4 * cnt.n);
+	uint64_t sum = model_container_sum(buf, off + hlen + 4 * cnt.n);
 	uint64_t stored = (uint64_t)get_u32(buf + off + hlen + 4 * cnt.n) | (uint64_t)get_u32(buf + off + hlen + 4 * cnt.n + 4) << 32;
 	if (sum != stored) {
 		rc = lc_error_set(err, LC_ERR_PARSE, "%s: byte %zu: checksum mismatch (file damaged)", name, off + hlen + 4 * cnt.n);

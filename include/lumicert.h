@@ -527,7 +527,7 @@ typedef struct lc_clf_opts {
 	int depth;          /* xgb: maximum tree depth (4) */
 	double eta;         /* xgb: learning rate (0.3) */
 	int hist;           /* xgb: 1 histogram tree method (fast), 0 exact (the seed's small-data default) */
-	int max_bin;        /* xgb: histogram bins per feature (256, XGBoost's default) */
+	int max_bin;        /* xgb: histogram bins per feature (32; XGBoost's default is 256) */
 	const char *hidden; /* mlp: hidden layers, e.g. "32:relu" (the output is one logit) */
 	int epochs;         /* mlp: epochs (60) */
 	int batch;          /* mlp: mini-batch (64) */
@@ -535,6 +535,7 @@ typedef struct lc_clf_opts {
 	int folds;          /* cross-validation folds for thresholds (5; kNN uses leave-one-out) */
 	uint64_t seed;      /* seed of initialisation, shuffling and folds */
 	int threads;        /* xgb: threads */
+	int shared_cv;      /* xgb: cross-validation on one matrix, held-out rows weighted 0 (1; single thread) */
 } lc_clf_opts;
 
 void lc_clf_opts_default(lc_clf_opts *o, int kind);
@@ -607,11 +608,16 @@ typedef struct lc_stream_spec {
 	double max_loss, max_pollution, conf;
 	double novelty_factor;
 	lc_clf_opts clf;
+	/* LS numbers of the rows (group: their runs) or NULL. An LS inside the span of its run's labelled LS (one labelled
+	 * before it and one after) is judged with thresholds from cross-validation grouped by run and arrival chunk */
+	const int64_t *ls;
 } lc_stream_spec;
 
 typedef struct lc_stream_chunk {
 	size_t first, n;       /* rows order[first .. first+n) */
 	double lo, hi;         /* thresholds used */
+	double lo_in, hi_in;   /* thresholds for LS inside their run's labelled span */
+	int64_t n_inside;      /* such LS */
 	int64_t n_novel;       /* LS sent to humans as novel */
 	lc_gz_rates rates;     /* rates of the chunk */
 } lc_stream_chunk;

@@ -89,17 +89,35 @@ static int by_p_desc(const void *pa, const void *pb)
 	return a > b ? -1 : a < b ? 1 : 0;
 }
 
-/* Upper bound of a weighted rate num/den: with Kish's effective size m = (sum w)^2 / sum w^2 and k = rate * m
- * (the plain counts when the weights are equal). */
-static double weighted_upper(double num, double den, double den_w2, double conf)
+/* Whether the upper bound lc_binom_upper(k, n, conf) is at most cap, in one evaluation of the incomplete beta
+ * function instead of a bisection: the bound p_u solves I_p(k + 1, n - k) = conf and I_p grows with p, so
+ * p_u <= cap exactly when I_cap(k + 1, n - k) >= conf. */
+static int binom_upper_within(double k, double n, double conf, double cap)
+{
+	if (n <= 0.0 || k >= n)
+		return 1.0 <= cap;
+	if (k < 0.0)
+		k = 0.0;
+	if (conf <= 0.0)
+		return k / n <= cap;
+	if (cap >= 1.0)
+		return 1;
+	if (cap <= 0.0)
+		return 0;
+	return beta_inc(k + 1.0, n - k, cap) >= conf;
+}
+
+/* Whether the upper bound of a weighted rate num/den is at most cap: with Kish's effective size
+ * m = (sum w)^2 / sum w^2 and k = rate * m (the plain counts when the weights are equal). */
+static int weighted_within(double num, double den, double den_w2, double conf, double cap)
 {
 	if (den <= 0.0)
-		return 1.0;
+		return 1.0 <= cap;
 	double rate = num / den;
 	if (conf <= 0.0)
-		return rate;
+		return rate <= cap;
 	double m = den * den / den_w2;
-	return lc_binom_upper(rate * m, m, conf);
+	return binom_upper_within(rate * m, m, conf, cap);
 }
 
 int lc_gz_thresholds(const double *p, const int *y, const double *w, size_t n, double max_loss, double max_pollution,
@@ -144,7 +162,7 @@ int lc_gz_thresholds(const double *p, const int *y, const double *w, size_t n, d
 				bad_w += v[j].w;
 			j++;
 		}
-		if (weighted_upper(bad_w, all_w, all_w2, conf) <= max_pollution)
+		if (weighted_within(bad_w, all_w, all_w2, conf, max_pollution))
 			*hi = v[i].p;
 		i = j;
 	}
@@ -159,8 +177,7 @@ int lc_gz_thresholds(const double *p, const int *y, const double *w, size_t n, d
 		}
 		/* the loss bound counts good LS lost among all good ones: k = lost share of the effective good size */
 		double m = good_w > 0 ? good_w * good_w / good_w2 : 0.0;
-		double bound = good_w > 0 ? (conf > 0 ? lc_binom_upper(lost_w / good_w * m, m, conf) : lost_w / good_w) : 0.0;
-		if (bound <= max_loss)
+		if (good_w <= 0 || binom_upper_within(lost_w / good_w * m, m, conf, max_loss))
 			*lo = nextafter(v[s].p, INFINITY); /* just above the highest p of the set: the gap is grey */
 		else
 			break; /* the loss only grows with the set */
@@ -290,11 +307,16 @@ int lc_stream_run(const lc_stream_spec *s, const float *x, const int *y, const d
 	double *nd = malloc(cap * sizeof *nd), *eb = malloc(cap * sizeof *eb);
 	float *gx = malloc(cap * (size_t)d * sizeof *gx);
 	int64_t *lg = malloc(cap * sizeof *lg), *cg = malloc(cap * sizeof *cg);
+	/* arrival chunk and LS number of the labelled LS, LS numbers of the chunk, inside flags, arrival groups */
+	int64_t *la = malloc(cap * sizeof *la), *ll = malloc(cap * sizeof *ll), *cls = malloc(cap * sizeof *cls);
+	int64_t *ga = malloc(cap * sizeof *ga);
+	unsigned char *ins = malloc(cap);
 	int *cy = malloc(cap * sizeof *cy);
 	double *cw = malloc(cap * sizeof *cw), *cl = malloc(cap * sizeof *cl);
 	signed char *cd = malloc(cap);
 	lc_clf *clf = NULL;
-	if (!lx || !cx || !ly || !lw || !cvp || !pp || !nd || !eb || !gx || !lg || !cg || !cy || !cw || !cl || !cd) {
+	if (!lx || !cx || !ly || !lw || !cvp || !pp || !nd || !eb || !gx || !lg || !cg || !cy || !cw || !cl || !cd || !la ||
+	    !ll || !cls || !ga || !ins) {
 		rc = lc_error_set(err, LC_ERR_NOMEM, "stream: out of memory for %zu LS", n);
 		goto done;
 	}
@@ -306,8 +328,8 @@ int lc_stream_run(const lc_stream_spec *s, const float *x, const int *y, const d
 		memset(ch, 0, sizeof *ch);
 		ch->first = first;
 		ch->n = m;
-		ch->lo = -INFINITY;
-		ch->hi = INFINITY;
+		ch->lo = ch->lo_in = -INFINITY;
+		ch->hi = ch->hi_in = INFINITY;
 		for (size_t i = 0; i < m; i++) {
 			size_t r = order[first + i];
 			memcpy(cx + i * (size_t)d, x + r * (size_t)d, (size_t)d * sizeof *cx);
@@ -315,6 +337,8 @@ int lc_stream_run(const lc_stream_spec *s, const float *x, const int *y, const d
 			cw[i] = w ? w[r] : 1.0;
 			cl[i] = lumi ? lumi[r] : cw[i];
 			cg[i] = group ? group[r] : 0;
+			cls[i] = s->ls ? s->ls[r] : 0;
+			ins[i] = 0;
 			cd[i] = LC_GZ_REVIEW;
 		}
 		if (c >= s->first_manual) {
@@ -327,6 +351,30 @@ int lc_stream_run(const lc_stream_spec *s, const float *x, const int *y, const d
 				    (rc = lc_gz_thresholds(cvp, ly, lw, nl, s->max_loss, s->max_pollution, s->conf, &ch->lo,
 							   &ch->hi, err)))
 					goto done;
+				/* LS inside the span of their run's labelled LS: in time order none (the labelled LS of a run
+				 * came before), shuffled most. Their situation is that of a labelled LS when whole arrival
+				 * chunks of its run are held out, not whole runs: thresholds from cross-validation grouped by
+				 * run and arrival chunk */
+				if (group && s->ls) {
+					for (size_t i = 0; i < m; i++) {
+						int before = 0, after = 0;
+						for (size_t j = 0; j < nl && !(before && after); j++)
+							if (lg[j] == cg[i]) {
+								before |= ll[j] < cls[i];
+								after |= ll[j] > cls[i];
+							}
+						ins[i] = (unsigned char)(before && after);
+						ch->n_inside += ins[i];
+					}
+					if (ch->n_inside) {
+						for (size_t i = 0; i < nl; i++)
+							ga[i] = lg[i] * (int64_t)s->chunks + la[i];
+						if ((rc = lc_clf_cv(&s->clf, lx, ly, lw, ga, nl, d, cvp, err)) ||
+						    (rc = lc_gz_thresholds(cvp, ly, lw, nl, s->max_loss, s->max_pollution, s->conf,
+									   &ch->lo_in, &ch->hi_in, err)))
+							goto done;
+					}
+				}
 				if (clf && s->clf.kind == LC_CLF_MLP)
 					rc = lc_clf_update(clf, &s->clf, lx, ly, lw, nl, err);
 				else {
@@ -366,9 +414,13 @@ int lc_stream_run(const lc_stream_spec *s, const float *x, const int *y, const d
 						ch->n_novel++;
 						continue;
 					}
-					if (pp[i] >= ch->hi && usual_good)
+					double lo = ins[i] ? ch->lo_in : ch->lo, hi = ins[i] ? ch->hi_in : ch->hi;
+					/* inside, an LS the good autoencoder finds usual may still be certified bad when both
+					 * validations put it below their lower thresholds */
+					int bad_shape = !usual_good || (ins[i] && pp[i] < ch->lo);
+					if (pp[i] >= hi && usual_good)
 						cd[i] = LC_GZ_GOOD;
-					else if (pp[i] < ch->lo && (s->novelty_factor <= 0 || (!usual_good && usual_bad)))
+					else if (pp[i] < lo && (s->novelty_factor <= 0 || (bad_shape && usual_bad)))
 						cd[i] = LC_GZ_BAD;
 				}
 			}
@@ -382,6 +434,8 @@ int lc_stream_run(const lc_stream_spec *s, const float *x, const int *y, const d
 			ly[nl] = cy[i];
 			lw[nl] = cw[i];
 			lg[nl] = cg[i];
+			la[nl] = c;
+			ll[nl] = cls[i];
 			nl++;
 		}
 		lc_gz_rates_compute(cd, cy, cw, cl, m, &ch->rates);
@@ -394,6 +448,11 @@ done:
 	free(ly);
 	free(lw);
 	free(cvp);
+	free(la);
+	free(ll);
+	free(cls);
+	free(ga);
+	free(ins);
 	free(pp);
 	free(nd);
 	free(eb);

@@ -51,7 +51,7 @@ void lc_clf_opts_default(lc_clf_opts *o, int kind)
 	o->depth = 4;
 	o->eta = 0.3;
 	o->hist = 1;
-	o->max_bin = 256;
+	o->max_bin = 32;
 	o->hidden = "32:relu";
 	o->epochs = 60;
 	o->batch = 64;
@@ -59,6 +59,7 @@ void lc_clf_opts_default(lc_clf_opts *o, int kind)
 	o->folds = 5;
 	o->seed = 1;
 	o->threads = 1;
+	o->shared_cv = 1;
 }
 
 void lc_clf_free(lc_clf *c)
@@ -358,6 +359,24 @@ static int xgb_matrix(const float *x, const int *y, const double *w, size_t n, i
 	return LC_OK;
 }
 
+/* A new booster with the settings of o for the matrix dm. */
+static int xgb_booster(lc_clf *c, const lc_clf_opts *o, DMatrixHandle dm, lc_error *err)
+{
+	char depth[16], eta[32], seed[32], nthread[16], maxbin[16];
+	snprintf(maxbin, sizeof maxbin, "%d", o->max_bin > 1 ? o->max_bin : 256);
+	snprintf(depth, sizeof depth, "%d", o->depth);
+	snprintf(eta, sizeof eta, "%.17g", o->eta);
+	snprintf(seed, sizeof seed, "%llu", (unsigned long long)(o->seed & 0x7fffffff));
+	snprintf(nthread, sizeof nthread, "%d", o->threads > 0 ? o->threads : 1);
+	if (XGBoosterCreate(&dm, 1, &c->bst) || XGBoosterSetParam(c->bst, "objective", "binary:logistic") ||
+	    XGBoosterSetParam(c->bst, "max_depth", depth) || XGBoosterSetParam(c->bst, "eta", eta) ||
+	    XGBoosterSetParam(c->bst, "seed", seed) || XGBoosterSetParam(c->bst, "nthread", nthread) ||
+	    XGBoosterSetParam(c->bst, "tree_method", o->hist ? "hist" : "exact") ||
+	    XGBoosterSetParam(c->bst, "max_bin", maxbin) || XGBoosterSetParam(c->bst, "verbosity", "0"))
+		return xgb_err(err, "booster");
+	return LC_OK;
+}
+
 /* Boosts o->trees more rounds on the rows (a new booster when c has none). */
 static int xgb_boost(lc_clf *c, const lc_clf_opts *o, const float *x, const int *y, const double *w, size_t n,
 		     lc_error *err)
@@ -366,22 +385,9 @@ static int xgb_boost(lc_clf *c, const lc_clf_opts *o, const float *x, const int 
 	int rc = xgb_matrix(x, y, w, n, c->d, &dm, err);
 	if (rc)
 		return rc;
-	if (!c->bst) {
-		char depth[16], eta[32], seed[32], nthread[16], maxbin[16];
-		snprintf(maxbin, sizeof maxbin, "%d", o->max_bin > 1 ? o->max_bin : 256);
-		snprintf(depth, sizeof depth, "%d", o->depth);
-		snprintf(eta, sizeof eta, "%.17g", o->eta);
-		snprintf(seed, sizeof seed, "%llu", (unsigned long long)(o->seed & 0x7fffffff));
-		snprintf(nthread, sizeof nthread, "%d", o->threads > 0 ? o->threads : 1);
-		if (XGBoosterCreate(&dm, 1, &c->bst) || XGBoosterSetParam(c->bst, "objective", "binary:logistic") ||
-		    XGBoosterSetParam(c->bst, "max_depth", depth) || XGBoosterSetParam(c->bst, "eta", eta) ||
-		    XGBoosterSetParam(c->bst, "seed", seed) || XGBoosterSetParam(c->bst, "nthread", nthread) ||
-		    XGBoosterSetParam(c->bst, "tree_method", o->hist ? "hist" : "exact") ||
-		    XGBoosterSetParam(c->bst, "max_bin", maxbin) ||
-		    XGBoosterSetParam(c->bst, "verbosity", "0")) {
-			XGDMatrixFree(dm);
-			return xgb_err(err, "booster");
-		}
+	if (!c->bst && (rc = xgb_booster(c, o, dm, err))) {
+		XGDMatrixFree(dm);
+		return rc;
 	}
 	int rounds = 0;
 	if (XGBoosterBoostedRounds(c->bst, &rounds))
@@ -584,6 +590,60 @@ static size_t n_groups(const int64_t *g, size_t n)
 	return k;
 }
 
+/* Cross-validated XGBoost on one matrix of all n rows: the booster of fold f sees the rows of the other folds with
+ * their weights and its own rows with weight 0 (nothing in gradients, hessians, leaf values or child weights), then
+ * predicts its own rows. The matrix and its histogram index are built once instead of once per fold (the
+ * histogram bins come from the rows that train the first fold). */
+static int xgb_cv_shared(const lc_clf_opts *o, const float *x, const int *y, const double *w, size_t n, int d,
+			 const int *fold, int folds, double *p, lc_error *err)
+{
+	DMatrixHandle dm;
+	int rc = xgb_matrix(x, y, NULL, n, d, &dm, err);
+	if (rc)
+		return rc;
+	float *fw = malloc(n * sizeof *fw);
+	if (!fw) {
+		XGDMatrixFree(dm);
+		return lc_error_set(err, LC_ERR_NOMEM, "cross-validation: out of memory for %zu rows", n);
+	}
+	for (int f = 0; f < folds && !rc; f++) {
+		size_t nt = 0, tg = 0;
+		for (size_t i = 0; i < n; i++) {
+			int train = fold[i] != f;
+			fw[i] = train ? (float)(w ? w[i] : 1.0) : 0.0f;
+			nt += (size_t)train;
+			tg += (size_t)(train && y[i]);
+		}
+		if (tg == 0 || tg == nt) { /* grouped folds can leave one class: the fold predicts that class */
+			for (size_t i = 0; i < n; i++)
+				if (fold[i] == f)
+					p[i] = tg ? 1.0 : 0.0;
+			continue;
+		}
+		if (XGDMatrixSetFloatInfo(dm, "weight", fw, (bst_ulong)n)) {
+			rc = xgb_err(err, "weights");
+			break;
+		}
+		lc_clf c = {.kind = LC_CLF_XGB, .d = d};
+		rc = xgb_booster(&c, o, dm, err);
+		for (int t = 0; !rc && t < o->trees; t++)
+			if (XGBoosterUpdateOneIter(c.bst, t, dm))
+				rc = xgb_err(err, "update");
+		bst_ulong len = 0;
+		const float *res = NULL;
+		if (!rc && (XGBoosterPredict(c.bst, dm, 0, 0, 0, &len, &res) || len != n))
+			rc = xgb_err(err, "predict");
+		for (size_t i = 0; !rc && i < n; i++)
+			if (fold[i] == f)
+				p[i] = res[i];
+		if (c.bst)
+			XGBoosterFree(c.bst);
+	}
+	free(fw);
+	XGDMatrixFree(dm);
+	return rc;
+}
+
 int lc_clf_cv(const lc_clf_opts *o, const float *x, const int *y, const double *w, const int64_t *group, size_t n,
 	      int d, double *p, lc_error *err)
 {
@@ -667,7 +727,9 @@ int lc_clf_cv(const lc_clf_opts *o, const float *x, const int *y, const double *
 	for (int f = 0; f < folds; f++)
 		jobs[f] = (fold_job){.o = &fo, .x = x, .y = y, .w = w, .n = n, .d = d, .fold = fold, .f = f, .p = p,
 				     .tx = tx, .vx = vx, .ty = ty, .tw = tw, .vp = vp, .vi = vi};
-	if (workers == 1) {
+	if (workers == 1 && o->kind == LC_CLF_XGB && o->shared_cv)
+		rc = xgb_cv_shared(&fo, x, y, w, n, d, fold, folds, p, err);
+	else if (workers == 1) {
 		for (int f = 0; f < folds && !rc; f++)
 			if ((rc = fold_run(&jobs[f])))
 				*err = jobs[f].err;

@@ -12,7 +12,8 @@ static const char *help =
 	"                       [--max-loss 0.01] [--max-pollution 0.01] [--conf 0.5] [--kind xgb|knn|mlp]\n"
 	"                       [--novelty 2] [--shuffle] [--seed N] [--lumi OMS.csv] [--weight uniform|lumi]\n"
 	"                       [--cv run|ls] [--inside on|off] [--folds 5] [--trees 64] [--max-bin 32]\n"
-	"                       [--neighbours 1] [--threads N] [--decisions FILE.csv] [--json]\n\n"
+	"                       [--depth 4] [--eta 0.3] [--neighbours 1] [--threads N] [--refit 0]\n"
+	"                       [--decisions FILE.csv] [--json]\n\n"
 	"Replays certification with a grey zone over the LS of ME that SOURCE labels, in time order (run, then LS):\n"
 	"the LS are cut into --chunks chunks; the first --first-manual are labelled by hand; for each later chunk a\n"
 	"classifier trained on every label so far auto-certifies as good the LS with p(good) >= hi and as bad those with\n"
@@ -24,16 +25,20 @@ static const char *help =
 	"OMS runs table with run_number and recorded_lumi); rejection is always luminosity-weighted when --lumi is given.\n"
 	"Out-of-sample predictions come from cross-validation grouped by run (--cv run, the default: drift between\n"
 	"runs shows in them) or by LS (--cv ls: leave-one-out for knn, stratified folds otherwise).\n"
-	"With --cv run and --inside on (default), an LS inside the span of its run's labelled LS (a labelled LS of its\n"
-	"run before it and one after it: shuffled chunks, never in time order) gets thresholds from cross-validation\n"
-	"grouped by run and arrival chunk instead.\n"
 	"Novelty gates (--novelty F, 0: off): linear autoencoders of the labelled good and of the labelled bad LS, each\n"
 	"with a limit of F times the 99th percentile of its own errors. An LS is auto-good only if the good one finds it\n"
-	"usual, auto-bad only if the bad one finds it usual and the good one unusual (inside: or p is also below the\n"
-	"run-grouped lower threshold); unusual to both, it is novel and goes to humans.\n"
-	"  --kind xgb   gradient-boosted trees (XGBoost, 64 trees of depth 4 as the seed, 32 bins; default)\n"
+	"usual, auto-bad only if the bad one finds it usual and the good one unusual; unusual to both, it is novel and\n"
+	"goes to humans.\n"
+	"With --cv run and --inside on (default), an LS inside the span of its run's labelled LS (a labelled LS of its\n"
+	"run before it and one after it: shuffled chunks, never in time order) is also judged by cross-validation\n"
+	"grouped by run and arrival chunk: auto-good above both upper thresholds; auto-bad below that lower threshold\n"
+	"(and, if the good autoencoder finds it usual, below the run-grouped one too).\n"
+	"  --kind xgb   gradient-boosted trees (XGBoost, 64 trees of depth 4 as the seed; default)\n"
 	"  --kind knn   nearest good vs nearest bad LS: p = d_bad / (d_good + d_bad) (fast)\n"
 	"  --kind mlp   multilayer perceptron (32 relu units, warm-started from chunk to chunk)\n"
+	"  --refit F    refit classifier, thresholds and gates only when the labels grew by more than F times their\n"
+	"               number at the last fit (0: whenever a label was added; the same labels give the same fit)\n"
+	"  --decisions  per LS: run, lumi, label, decision, chunk, p_good, inside\n"
 	"  --json       print the totals as one JSON object\n";
 
 static uint64_t splitmix(uint64_t *s)
@@ -55,7 +60,8 @@ int cmd_stream(int argc, char **argv)
 			    .novelty_factor = 2.0};
 	int kind = LC_CLF_XGB, shuffle = 0, json = 0, weight_lumi = 0, by_run = 1, inside = 1;
 	uint64_t seed = 7777;
-	int folds = 5, threads = 1, trees = 64, neighbours = 1, max_bin = 0;
+	int folds = 5, threads = 1, trees = 64, neighbours = 1, max_bin = 0, depth = 0;
+	double eta = 0;
 	for (int i = 1; i < argc; i++) {
 		if (opt_value(argc, argv, &i, "--me", &v))
 			me = v;
@@ -90,6 +96,12 @@ int cmd_stream(int argc, char **argv)
 			trees = (int)opt_long("--trees", v, 1, 100000);
 		else if (opt_value(argc, argv, &i, "--max-bin", &v))
 			max_bin = (int)opt_long("--max-bin", v, 2, 65536);
+		else if (opt_value(argc, argv, &i, "--depth", &v))
+			depth = (int)opt_long("--depth", v, 1, 30);
+		else if (opt_value(argc, argv, &i, "--eta", &v))
+			eta = opt_double("--eta", v);
+		else if (opt_value(argc, argv, &i, "--refit", &v))
+			s.refit = opt_double("--refit", v);
 		else if (opt_value(argc, argv, &i, "--lumi", &v))
 			lumi_csv = v;
 		else if (opt_value(argc, argv, &i, "--weight", &v)) {
@@ -123,6 +135,8 @@ int cmd_stream(int argc, char **argv)
 		return usage_error("stream", "--max-loss and --max-pollution must lie in [0, 1)");
 	if (!(s.conf >= 0 && s.conf < 1))
 		return usage_error("stream", "--conf must lie in [0, 1)");
+	if (!(s.refit >= 0))
+		return usage_error("stream", "--refit must be >= 0");
 	if (!(s.novelty_factor >= 0))
 		return usage_error("stream", "--novelty must be >= 0");
 	if (weight_lumi && !lumi_csv)
@@ -135,6 +149,10 @@ int cmd_stream(int argc, char **argv)
 	s.clf.trees = trees;
 	if (max_bin)
 		s.clf.max_bin = max_bin;
+	if (depth)
+		s.clf.depth = depth;
+	if (eta > 0)
+		s.clf.eta = eta;
 
 	lc_error err = {0};
 	lc_runlist *rl = NULL;
@@ -146,6 +164,8 @@ int cmd_stream(int argc, char **argv)
 	int64_t *grp = NULL, *lsn = NULL;
 	size_t *order = NULL;
 	signed char *dec = NULL;
+	double *pg = NULL;
+	unsigned char *pin = NULL;
 	lc_stream_chunk *ch = NULL;
 	lc_prep prep;
 	gz_prep(&prep);
@@ -195,8 +215,10 @@ int cmd_stream(int argc, char **argv)
 	}
 	order = malloc(n * sizeof *order);
 	dec = malloc(n);
+	pg = malloc(n * sizeof *pg);
+	pin = malloc(n);
 	ch = calloc((size_t)s.chunks, sizeof *ch);
-	if (!order || !dec || !ch) {
+	if (!order || !dec || !ch || !pg || !pin) {
 		free(src);
 		rc = lc_error_set(&err, LC_ERR_NOMEM, "out of memory");
 		goto done;
@@ -214,6 +236,8 @@ int cmd_stream(int argc, char **argv)
 	for (size_t i = 0; i < n; i++)
 		lsn[i] = g.rows.ls[src[i]];
 	s.ls = inside ? lsn : NULL;
+	s.p_out = pg;
+	s.inside_out = pin;
 	rc = lc_stream_run(&s, x, y, w, lumi, by_run ? grp : NULL, n, (int)d, order, dec, ch, &err);
 	if (rc) {
 		free(src);
@@ -253,12 +277,16 @@ int cmd_stream(int argc, char **argv)
 			rc = lc_error_set(&err, LC_ERR_IO, "%s: cannot write", dec_csv);
 			goto done;
 		}
-		fprintf(f, "run,lumi,label,decision,chunk\n");
+		fprintf(f, "run,lumi,label,decision,chunk,p_good,inside\n");
 		for (int c = 0; c < s.chunks; c++)
 			for (size_t i = ch[c].first; i < ch[c].first + ch[c].n; i++) {
 				size_t r = order[i];
-				fprintf(f, "%lld,%lld,%d,%s,%d\n", (long long)g.rows.run[src[r]], (long long)g.rows.ls[src[r]],
-					y[r], dec[r] == LC_GZ_GOOD ? "good" : dec[r] == LC_GZ_BAD ? "bad" : "review", c);
+				fprintf(f, "%lld,%lld,%d,%s,%d,", (long long)g.rows.run[src[r]], (long long)g.rows.ls[src[r]], y[r],
+					dec[r] == LC_GZ_GOOD ? "good" : dec[r] == LC_GZ_BAD ? "bad" : "review", c);
+				if (isnan(pg[r]))
+					fprintf(f, ",0\n");
+				else
+					fprintf(f, "%.6g,%d\n", pg[r], pin[r]);
 			}
 		if (fclose(f)) {
 			free(src);
@@ -312,6 +340,8 @@ done:
 	free(lsn);
 	free(order);
 	free(dec);
+	free(pg);
+	free(pin);
 	free(ch);
 	gz_free(&g);
 	lc_store_close(st);

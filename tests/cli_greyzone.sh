@@ -58,6 +58,10 @@ tot=$(grep '^total' $T/out)
 l=$(echo "$tot" | sed 's/.*loss \([0-9.]*\).*/\1/'); p=$(echo "$tot" | sed 's/.*pollution \([0-9.]*\).*/\1/')
 le "$l" 0.01 && le "$p" 0.01 && ok || ko "shuffled xgb: loss $l and pollution $p <= 0.01"
 expect_fail "bad --inside" 2 "--inside must be on or off" $LC stream $DB --me $ME --label y --inside maybe
+expect_fail "negative --refit" 2 "--refit must be >= 0" $LC stream $DB --me $ME --label y --refit -1
+head -1 $T/dec-knn.csv | grep -qx 'run,lumi,label,decision,chunk,p_good,inside' && ok || ko "decisions header"
+awk -F, 'NR > 1 && $5 >= 3 && ($6 == "" || $6 < 0 || $6 > 1) { bad++ } END { exit bad > 0 }' $T/dec-knn.csv \
+	&& ok || ko "decisions: p_good in [0, 1] for every scored LS"
 check "stream table" $LC stream $DB --me $ME --label good --kind knn
 grep -q "^total after the first 3 chunks: 2170 LS" $T/out && ok || ko "stream prints the total line"
 [ "$(grep -c '(labelled by hand)' $T/out)" = 3 ] && ok || ko "three chunks by hand"

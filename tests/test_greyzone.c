@@ -291,6 +291,17 @@ static void test_stream(void)
 	CHECK(same);
 	CHECK(inside > 200);
 	CHECK(wrong == 0);
+	/* refit: with a huge fraction the first fit serves every later chunk (same thresholds); 0 refits whenever a
+	 * label was added; negative is refused */
+	sp.refit = 1e9;
+	CHECK(lc_stream_run(&sp, x, y, NULL, NULL, run, N, D, order, dec, ch, &err) == LC_OK);
+	int kept = 1;
+	for (int c = 3; c < 8; c++)
+		kept &= ch[c].lo == ch[2].lo && ch[c].hi == ch[2].hi;
+	CHECK(kept);
+	sp.refit = -0.1;
+	CHECK(lc_stream_run(&sp, x, y, NULL, NULL, run, N, D, order, dec, ch, &err) == LC_ERR_INVALID);
+	sp.refit = 0;
 	/* ls without runs: nothing is inside */
 	CHECK(lc_stream_run(&sp, x, y, NULL, NULL, NULL, N, D, order, dec, ch, &err) == LC_OK);
 	inside = 0;

@@ -296,6 +296,8 @@ int lc_stream_run(const lc_stream_spec *s, const float *x, const int *y, const d
 	if (!(s->max_loss >= 0 && s->max_loss < 1) || !(s->max_pollution >= 0 && s->max_pollution < 1))
 		return lc_error_set(err, LC_ERR_INVALID, "caps must lie in [0, 1): loss %g, pollution %g", s->max_loss,
 				    s->max_pollution);
+	if (!(s->refit >= 0))
+		return lc_error_set(err, LC_ERR_INVALID, "refit fraction must be >= 0, got %g", s->refit);
 	for (size_t i = 0; i < n; i++)
 		if (y[i] != 0 && y[i] != 1)
 			return lc_error_set(err, LC_ERR_INVALID, "stream: LS %zu has no label (%d)", i, y[i]);
@@ -315,6 +317,12 @@ int lc_stream_run(const lc_stream_spec *s, const float *x, const int *y, const d
 	double *cw = malloc(cap * sizeof *cw), *cl = malloc(cap * sizeof *cl);
 	signed char *cd = malloc(cap);
 	lc_clf *clf = NULL;
+	/* the last fit: labelled LS it saw, thresholds (run-grouped, and run-and-arrival-grouped once needed), gates */
+	size_t nl_fit = 0;
+	int fitted = 0, have_in = 0;
+	double f_lo = -INFINITY, f_hi = INFINITY, f_lo_in = -INFINITY, f_hi_in = INFINITY;
+	lc_novelty gg = {0}, gb = {0};
+	gg.limit = gb.limit = INFINITY;
 	if (!lx || !cx || !ly || !lw || !cvp || !pp || !nd || !eb || !gx || !lg || !cg || !cy || !cw || !cl || !cd || !la ||
 	    !ll || !cls || !ga || !ins) {
 		rc = lc_error_set(err, LC_ERR_NOMEM, "stream: out of memory for %zu LS", n);
@@ -341,40 +349,21 @@ int lc_stream_run(const lc_stream_spec *s, const float *x, const int *y, const d
 			ins[i] = 0;
 			cd[i] = LC_GZ_REVIEW;
 		}
+		int scored = 0;
 		if (c >= s->first_manual) {
 			size_t ng = 0;
 			for (size_t i = 0; i < nl; i++)
 				ng += (size_t)ly[i];
 			size_t minority = ng < nl - ng ? ng : nl - ng;
-			if (minority >= 2) {
+			/* the classifier, its thresholds and the gates are refitted when the labels have grown by more
+			 * than refit times what they were at the last fit (refit 0: whenever a label was added), and kept
+			 * otherwise: the same labels give the same fit */
+			int refit = minority >= 2 && (!fitted || (double)(nl - nl_fit) > s->refit * (double)nl_fit);
+			if (refit) {
 				if ((rc = lc_clf_cv(&s->clf, lx, ly, lw, group ? lg : NULL, nl, d, cvp, err)) ||
-				    (rc = lc_gz_thresholds(cvp, ly, lw, nl, s->max_loss, s->max_pollution, s->conf, &ch->lo,
-							   &ch->hi, err)))
+				    (rc = lc_gz_thresholds(cvp, ly, lw, nl, s->max_loss, s->max_pollution, s->conf, &f_lo,
+							   &f_hi, err)))
 					goto done;
-				/* LS inside the span of their run's labelled LS: in time order none (the labelled LS of a run
-				 * came before), shuffled most. Their situation is that of a labelled LS when whole arrival
-				 * chunks of its run are held out, not whole runs: thresholds from cross-validation grouped by
-				 * run and arrival chunk */
-				if (group && s->ls) {
-					for (size_t i = 0; i < m; i++) {
-						int before = 0, after = 0;
-						for (size_t j = 0; j < nl && !(before && after); j++)
-							if (lg[j] == cg[i]) {
-								before |= ll[j] < cls[i];
-								after |= ll[j] > cls[i];
-							}
-						ins[i] = (unsigned char)(before && after);
-						ch->n_inside += ins[i];
-					}
-					if (ch->n_inside) {
-						for (size_t i = 0; i < nl; i++)
-							ga[i] = lg[i] * (int64_t)s->chunks + la[i];
-						if ((rc = lc_clf_cv(&s->clf, lx, ly, lw, ga, nl, d, cvp, err)) ||
-						    (rc = lc_gz_thresholds(cvp, ly, lw, nl, s->max_loss, s->max_pollution, s->conf,
-									   &ch->lo_in, &ch->hi_in, err)))
-							goto done;
-					}
-				}
 				if (clf && s->clf.kind == LC_CLF_MLP)
 					rc = lc_clf_update(clf, &s->clf, lx, ly, lw, nl, err);
 				else {
@@ -382,14 +371,13 @@ int lc_stream_run(const lc_stream_spec *s, const float *x, const int *y, const d
 					clf = NULL;
 					rc = lc_clf_fit(&s->clf, lx, ly, lw, nl, d, &clf, err);
 				}
-				if (rc || (rc = lc_clf_predict(clf, cx, m, pp, err)))
+				if (rc)
 					goto done;
-				/* two gates: an LS is auto-good only if the autoencoder of the labelled good LS finds it usual,
-				 * and auto-bad only if that one finds it unusual while the autoencoder of the labelled bad LS
-				 * finds it usual (like bad LS seen before); like neither: novel, to humans */
-				lc_novelty gg = {0}, gb = {0};
-				for (size_t i = 0; i < m; i++)
-					nd[i] = eb[i] = 0.0;
+				/* two gates: an LS is auto-good only if the autoencoder of the labelled good LS finds it
+				 * usual, and auto-bad only if that one finds it unusual while the autoencoder of the
+				 * labelled bad LS finds it usual (like bad LS seen before); like neither: novel, to humans */
+				lc_novelty_free(&gg);
+				lc_novelty_free(&gb);
 				gg.limit = gb.limit = INFINITY;
 				if (s->novelty_factor > 0) {
 					size_t ngx = 0, nbx = 0;
@@ -399,24 +387,64 @@ int lc_stream_run(const lc_stream_spec *s, const float *x, const int *y, const d
 					for (size_t i = 0; i < nl; i++)
 						if (!ly[i])
 							memcpy(gx + (ngx + nbx++) * (size_t)d, lx + i * (size_t)d, (size_t)d * sizeof *gx);
-					if (!(rc = lc_novelty_fit(gx, ngx, d, s->novelty_factor, &gg, err)) &&
-					    !(rc = lc_novelty_fit(gx + ngx * (size_t)d, nbx, d, s->novelty_factor, &gb, err)) &&
-					    !(rc = lc_novelty_errors(&gg, cx, m, nd, err)))
-						rc = lc_novelty_errors(&gb, cx, m, eb, err);
-					lc_novelty_free(&gg);
-					lc_novelty_free(&gb);
-					if (rc)
+					if ((rc = lc_novelty_fit(gx, ngx, d, s->novelty_factor, &gg, err)) ||
+					    (rc = lc_novelty_fit(gx + ngx * (size_t)d, nbx, d, s->novelty_factor, &gb, err)))
 						goto done;
 				}
+				nl_fit = nl;
+				fitted = 1;
+				have_in = 0;
+			}
+			if (fitted) {
+				ch->lo = f_lo;
+				ch->hi = f_hi;
+				/* LS inside the span of their run's labelled LS (those the fit saw): in time order none (the
+				 * labelled LS of a run came before), shuffled most. Their situation is that of a labelled LS
+				 * when whole arrival chunks of its run are held out, not whole runs: thresholds from
+				 * cross-validation grouped by run and arrival chunk */
+				if (group && s->ls) {
+					for (size_t i = 0; i < m; i++) {
+						int before = 0, after = 0;
+						for (size_t j = 0; j < nl_fit && !(before && after); j++)
+							if (lg[j] == cg[i]) {
+								before |= ll[j] < cls[i];
+								after |= ll[j] > cls[i];
+							}
+						ins[i] = (unsigned char)(before && after);
+						ch->n_inside += ins[i];
+					}
+					if (ch->n_inside && !have_in) {
+						for (size_t i = 0; i < nl_fit; i++)
+							ga[i] = lg[i] * (int64_t)s->chunks + la[i];
+						if ((rc = lc_clf_cv(&s->clf, lx, ly, lw, ga, nl_fit, d, cvp, err)) ||
+						    (rc = lc_gz_thresholds(cvp, ly, lw, nl_fit, s->max_loss, s->max_pollution,
+									   s->conf, &f_lo_in, &f_hi_in, err)))
+							goto done;
+						have_in = 1;
+					}
+					if (ch->n_inside) {
+						ch->lo_in = f_lo_in;
+						ch->hi_in = f_hi_in;
+					}
+				}
+				if ((rc = lc_clf_predict(clf, cx, m, pp, err)))
+					goto done;
+				scored = 1;
+				for (size_t i = 0; i < m; i++)
+					nd[i] = eb[i] = 0.0;
+				if (s->novelty_factor > 0 &&
+				    ((rc = lc_novelty_errors(&gg, cx, m, nd, err)) || (rc = lc_novelty_errors(&gb, cx, m, eb, err))))
+					goto done;
 				for (size_t i = 0; i < m; i++) {
 					int usual_good = nd[i] <= gg.limit, usual_bad = eb[i] <= gb.limit;
 					if (!usual_good && !usual_bad) {
 						ch->n_novel++;
 						continue;
 					}
-					double lo = ins[i] ? ch->lo_in : ch->lo, hi = ins[i] ? ch->hi_in : ch->hi;
-					/* inside, an LS the good autoencoder finds usual may still be certified bad when both
-					 * validations put it below their lower thresholds */
+					/* inside, certified good only above both upper thresholds; certified bad below the inside
+					 * lower threshold when the good autoencoder finds it unusual, or below both lower
+					 * thresholds when it finds it usual */
+					double lo = ins[i] ? ch->lo_in : ch->lo, hi = ins[i] ? fmax(ch->hi_in, ch->hi) : ch->hi;
 					int bad_shape = !usual_good || (ins[i] && pp[i] < ch->lo);
 					if (pp[i] >= hi && usual_good)
 						cd[i] = LC_GZ_GOOD;
@@ -428,6 +456,10 @@ int lc_stream_run(const lc_stream_spec *s, const float *x, const int *y, const d
 		/* what humans looked at joins the labelled set */
 		for (size_t i = 0; i < m; i++) {
 			dec[order[first + i]] = cd[i];
+			if (s->p_out)
+				s->p_out[order[first + i]] = scored ? pp[i] : NAN;
+			if (s->inside_out)
+				s->inside_out[order[first + i]] = scored ? ins[i] : 0;
 			if (cd[i] != LC_GZ_REVIEW)
 				continue;
 			memcpy(lx + nl * (size_t)d, cx + i * (size_t)d, (size_t)d * sizeof *lx);
@@ -443,6 +475,8 @@ int lc_stream_run(const lc_stream_spec *s, const float *x, const int *y, const d
 	}
 done:
 	lc_clf_free(clf);
+	lc_novelty_free(&gg);
+	lc_novelty_free(&gb);
 	free(lx);
 	free(cx);
 	free(ly);

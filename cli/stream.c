@@ -11,8 +11,8 @@ static const char *help =
 	"usage: lumicert stream DB --me NAME --label SOURCE [--runs LIST] [--chunks 10] [--first-manual 3]\n"
 	"                       [--max-loss 0.01] [--max-pollution 0.01] [--conf 0.5] [--kind xgb|knn|mlp]\n"
 	"                       [--novelty 2] [--shuffle] [--seed N] [--lumi OMS.csv] [--weight uniform|lumi]\n"
-	"                       [--cv run|ls] [--inside on|off] [--folds 5] [--trees 64] [--max-bin 32]\n"
-	"                       [--depth 4] [--eta 0.3] [--neighbours 1] [--threads N] [--refit 0]\n"
+	"                       [--cv run|ls] [--inside on|off] [--folds 5] [--trees 32] [--max-bin 32]\n"
+	"                       [--depth 4] [--eta 0.6] [--neighbours 1] [--threads N] [--refit 0]\n"
 	"                       [--decisions FILE.csv] [--json]\n\n"
 	"Replays certification with a grey zone over the LS of ME that SOURCE labels, in time order (run, then LS):\n"
 	"the LS are cut into --chunks chunks; the first --first-manual are labelled by hand; for each later chunk a\n"
@@ -33,7 +33,7 @@ static const char *help =
 	"run before it and one after it: shuffled chunks, never in time order) is also judged by cross-validation\n"
 	"grouped by run and arrival chunk: auto-good above both upper thresholds; auto-bad below that lower threshold\n"
 	"(and, if the good autoencoder finds it usual, below the run-grouped one too).\n"
-	"  --kind xgb   gradient-boosted trees (XGBoost, 64 trees of depth 4 as the seed; default)\n"
+	"  --kind xgb   gradient-boosted trees (XGBoost, 32 trees of depth 4, learning rate 0.6, 32 bins; default)\n"
 	"  --kind knn   nearest good vs nearest bad LS: p = d_bad / (d_good + d_bad) (fast)\n"
 	"  --kind mlp   multilayer perceptron (32 relu units, warm-started from chunk to chunk)\n"
 	"  --refit F    refit classifier, thresholds and gates only when the labels grew by more than F times their\n"
@@ -60,7 +60,7 @@ int cmd_stream(int argc, char **argv)
 			    .novelty_factor = 2.0};
 	int kind = LC_CLF_XGB, shuffle = 0, json = 0, weight_lumi = 0, by_run = 1, inside = 1;
 	uint64_t seed = 7777;
-	int folds = 5, threads = 1, trees = 64, neighbours = 1, max_bin = 0, depth = 0;
+	int folds = 5, threads = 1, trees = 0, neighbours = 1, max_bin = 0, depth = 0;
 	double eta = 0;
 	for (int i = 1; i < argc; i++) {
 		if (opt_value(argc, argv, &i, "--me", &v))
@@ -146,7 +146,8 @@ int cmd_stream(int argc, char **argv)
 	s.clf.folds = folds;
 	s.clf.k = neighbours;
 	s.clf.threads = threads;
-	s.clf.trees = trees;
+	if (trees)
+		s.clf.trees = trees;
 	if (max_bin)
 		s.clf.max_bin = max_bin;
 	if (depth)

@@ -523,11 +523,11 @@ int lc_clf_kind_parse(const char *name);
 typedef struct lc_clf_opts {
 	int kind;           /* LC_CLF_* */
 	int k;              /* knn: neighbours per class whose mean distance counts (1..16; 1) */
-	int trees;          /* xgb: boosting rounds (64) */
+	int trees;          /* xgb: boosting rounds (32) */
 	int depth;          /* xgb: maximum tree depth (4) */
-	double eta;         /* xgb: learning rate (0.3) */
+	double eta;         /* xgb: learning rate (0.6) */
 	int hist;           /* xgb: 1 histogram tree method (fast), 0 exact (the seed's small-data default) */
-	int max_bin;        /* xgb: histogram bins per feature (256, XGBoost's default) */
+	int max_bin;        /* xgb: histogram bins per feature (32; XGBoost's default is 256) */
 	const char *hidden; /* mlp: hidden layers, e.g. "32:relu" (the output is one logit) */
 	int epochs;         /* mlp: epochs (60) */
 	int batch;          /* mlp: mini-batch (64) */

@@ -47,11 +47,11 @@ void lc_clf_opts_default(lc_clf_opts *o, int kind)
 	memset(o, 0, sizeof *o);
 	o->kind = kind;
 	o->k = 1;
-	o->trees = 64;
+	o->trees = 32;
 	o->depth = 4;
-	o->eta = 0.3;
+	o->eta = 0.6;
 	o->hist = 1;
-	o->max_bin = 256;
+	o->max_bin = 32;
 	o->hidden = "32:relu";
 	o->epochs = 60;
 	o->batch = 64;

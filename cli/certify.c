@@ -30,7 +30,7 @@ static const char *help =
 	"Verdicts come back with `lumicert labels DB verdicts.csv --source expert` (run,lumi,verdict lines) and training\n"
 	"continues from the model: `lumicert train DB -o NEW --from MODEL --label SOURCE`.\n\n"
 	"TRAINING OPTIONS (also of train --kind xgb|mlp|knn):\n"
-	"  --kind xgb|mlp|knn  classifier (default xgb: 64 trees of depth 4, as the seed)\n"
+	"  --kind xgb|mlp|knn  classifier (default xgb: 32 trees of depth 4, learning rate 0.6)\n"
 	"  --max-loss X --max-pollution Y   caps (0.01 each), in [0, 1)\n"
 	"  --conf C            confidence of the Clopper-Pearson bounds under the caps (0.5; 0: plain rates)\n"
 	"  --novelty F         gates at F times the 99th percentile of the labelled LS' own errors (2; 0: off)\n"

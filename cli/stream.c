@@ -11,26 +11,34 @@ static const char *help =
 	"usage: lumicert stream DB --me NAME --label SOURCE [--runs LIST] [--chunks 10] [--first-manual 3]\n"
 	"                       [--max-loss 0.01] [--max-pollution 0.01] [--conf 0.5] [--kind xgb|knn|mlp]\n"
 	"                       [--novelty 2] [--shuffle] [--seed N] [--lumi OMS.csv] [--weight uniform|lumi]\n"
-	"                       [--cv run|ls] [--folds 5] [--trees 64] [--neighbours 1] [--threads N]\n"
+	"                       [--cv run|ls] [--inside on|off] [--folds 5] [--trees 32] [--max-bin 32]\n"
+	"                       [--depth 4] [--eta 0.6] [--neighbours 1] [--threads N] [--refit 0]\n"
 	"                       [--decisions FILE.csv] [--json]\n\n"
 	"Replays certification with a grey zone over the LS of ME that SOURCE labels, in time order (run, then LS):\n"
 	"the LS are cut into --chunks chunks; the first --first-manual are labelled by hand; for each later chunk a\n"
 	"classifier trained on every label so far auto-certifies as good the LS with p(good) >= hi and as bad those with\n"
 	"p(good) < lo, where lo and hi come from out-of-sample predictions on the labelled LS so that the upper\n"
 	"--conf confidence bound of the loss (good LS certified bad, over all good) and of the pollution (bad LS among\n"
-	"those certified good) stay under the caps. LS farther from every labelled LS than --novelty times the 99th\n"
-	"percentile of the labelled LS' nearest-neighbour distances go to humans (0: off). Everything humans saw joins\n"
-	"the labels. Inputs: square roots of the L1-normalised bins without under/overflow (LS under 100 entries are\n"
-	"not evaluable and left out). Rates are over the chunks after the first ones; --weight lumi weights training and\n"
-	"rates by luminosity (from --lumi, an OMS runs table with run_number and recorded_lumi); rejection is always\n"
-	"luminosity-weighted when --lumi is given.\n"
+	"those certified good) stay under the caps. Everything humans saw joins the labels. Inputs: square roots of\n"
+	"the L1-normalised bins without under/overflow (LS under 100 entries are not evaluable and left out). Rates are\n"
+	"over the chunks after the first ones; --weight lumi weights training and rates by luminosity (from --lumi, an\n"
+	"OMS runs table with run_number and recorded_lumi); rejection is always luminosity-weighted when --lumi is given.\n"
 	"Out-of-sample predictions come from cross-validation grouped by run (--cv run, the default: drift between\n"
 	"runs shows in them) or by LS (--cv ls: leave-one-out for knn, stratified folds otherwise).\n"
-	"An LS is auto-good only if the linear autoencoder of the labelled good LS finds it usual, and auto-bad only\n"
-	"if that one finds it unusual and the autoencoder of the labelled bad LS finds it usual.\n"
-	"  --kind xgb   gradient-boosted trees (XGBoost, 64 trees of depth 4 as the seed; default)\n"
+	"Novelty gates (--novelty F, 0: off): linear autoencoders of the labelled good and of the labelled bad LS, each\n"
+	"with a limit of F times the 99th percentile of its own errors. An LS is auto-good only if the good one finds it\n"
+	"usual, auto-bad only if the bad one finds it usual and the good one unusual; unusual to both, it is novel and\n"
+	"goes to humans.\n"
+	"With --cv run and --inside on (default), an LS inside the span of its run's labelled LS (a labelled LS of its\n"
+	"run before it and one after it: shuffled chunks, never in time order) is also judged by cross-validation\n"
+	"grouped by run and arrival chunk: auto-good above both upper thresholds; auto-bad below that lower threshold\n"
+	"(and, if the good autoencoder finds it usual, below the run-grouped one too).\n"
+	"  --kind xgb   gradient-boosted trees (XGBoost, 32 trees of depth 4, learning rate 0.6, 32 bins; default)\n"
 	"  --kind knn   nearest good vs nearest bad LS: p = d_bad / (d_good + d_bad) (fast)\n"
 	"  --kind mlp   multilayer perceptron (32 relu units, warm-started from chunk to chunk)\n"
+	"  --refit F    refit classifier, thresholds and gates only when the labels grew by more than F times their\n"
+	"               number at the last fit (0: whenever a label was added; the same labels give the same fit)\n"
+	"  --decisions  per LS: run, lumi, label, decision, chunk, p_good, inside\n"
 	"  --json       print the totals as one JSON object\n";
 
 static uint64_t splitmix(uint64_t *s)
@@ -50,9 +58,10 @@ int cmd_stream(int argc, char **argv)
 	const char *db = NULL, *me = NULL, *label = NULL, *runs = NULL, *lumi_csv = NULL, *dec_csv = NULL, *v;
 	lc_stream_spec s = {.chunks = 10, .first_manual = 3, .max_loss = 0.01, .max_pollution = 0.01, .conf = 0.5,
 			    .novelty_factor = 2.0};
-	int kind = LC_CLF_XGB, shuffle = 0, json = 0, weight_lumi = 0, by_run = 1;
+	int kind = LC_CLF_XGB, shuffle = 0, json = 0, weight_lumi = 0, by_run = 1, inside = 1;
 	uint64_t seed = 7777;
-	int folds = 5, threads = 1, trees = 64, neighbours = 1;
+	int folds = 5, threads = 1, trees = 0, neighbours = 1, max_bin = 0, depth = 0;
+	double eta = 0;
 	for (int i = 1; i < argc; i++) {
 		if (opt_value(argc, argv, &i, "--me", &v))
 			me = v;
@@ -85,6 +94,14 @@ int cmd_stream(int argc, char **argv)
 			threads = (int)opt_long("--threads", v, 1, 256);
 		else if (opt_value(argc, argv, &i, "--trees", &v))
 			trees = (int)opt_long("--trees", v, 1, 100000);
+		else if (opt_value(argc, argv, &i, "--max-bin", &v))
+			max_bin = (int)opt_long("--max-bin", v, 2, 65536);
+		else if (opt_value(argc, argv, &i, "--depth", &v))
+			depth = (int)opt_long("--depth", v, 1, 30);
+		else if (opt_value(argc, argv, &i, "--eta", &v))
+			eta = opt_double("--eta", v);
+		else if (opt_value(argc, argv, &i, "--refit", &v))
+			s.refit = opt_double("--refit", v);
 		else if (opt_value(argc, argv, &i, "--lumi", &v))
 			lumi_csv = v;
 		else if (opt_value(argc, argv, &i, "--weight", &v)) {
@@ -97,6 +114,10 @@ int cmd_stream(int argc, char **argv)
 			if (strcmp(v, "run") && strcmp(v, "ls"))
 				return usage_error("stream", "--cv must be run or ls");
 			by_run = !strcmp(v, "run");
+		} else if (opt_value(argc, argv, &i, "--inside", &v)) {
+			if (strcmp(v, "on") && strcmp(v, "off"))
+				return usage_error("stream", "--inside must be on or off");
+			inside = !strcmp(v, "on");
 		} else if (opt_flag(argv, i, "--shuffle"))
 			shuffle = 1;
 		else if (opt_flag(argv, i, "--json"))
@@ -114,6 +135,8 @@ int cmd_stream(int argc, char **argv)
 		return usage_error("stream", "--max-loss and --max-pollution must lie in [0, 1)");
 	if (!(s.conf >= 0 && s.conf < 1))
 		return usage_error("stream", "--conf must lie in [0, 1)");
+	if (!(s.refit >= 0))
+		return usage_error("stream", "--refit must be >= 0");
 	if (!(s.novelty_factor >= 0))
 		return usage_error("stream", "--novelty must be >= 0");
 	if (weight_lumi && !lumi_csv)
@@ -123,7 +146,14 @@ int cmd_stream(int argc, char **argv)
 	s.clf.folds = folds;
 	s.clf.k = neighbours;
 	s.clf.threads = threads;
-	s.clf.trees = trees;
+	if (trees)
+		s.clf.trees = trees;
+	if (max_bin)
+		s.clf.max_bin = max_bin;
+	if (depth)
+		s.clf.depth = depth;
+	if (eta > 0)
+		s.clf.eta = eta;
 
 	lc_error err = {0};
 	lc_runlist *rl = NULL;
@@ -132,9 +162,11 @@ int cmd_stream(int argc, char **argv)
 	float *x = NULL;
 	int *y = NULL;
 	double *w = NULL, *lumi = NULL;
-	int64_t *grp = NULL;
+	int64_t *grp = NULL, *lsn = NULL;
 	size_t *order = NULL;
 	signed char *dec = NULL;
+	double *pg = NULL;
+	unsigned char *pin = NULL;
 	lc_stream_chunk *ch = NULL;
 	lc_prep prep;
 	gz_prep(&prep);
@@ -153,7 +185,8 @@ int cmd_stream(int argc, char **argv)
 	lumi = malloc((g.rows.n ? g.rows.n : 1) * sizeof *lumi);
 	size_t *src = malloc((g.rows.n ? g.rows.n : 1) * sizeof *src);
 	grp = malloc((g.rows.n ? g.rows.n : 1) * sizeof *grp);
-	if (!x || !y || !w || !lumi || !src || !grp) {
+	lsn = malloc((g.rows.n ? g.rows.n : 1) * sizeof *lsn);
+	if (!x || !y || !w || !lumi || !src || !grp || !lsn) {
 		free(src);
 		rc = lc_error_set(&err, LC_ERR_NOMEM, "out of memory");
 		goto done;
@@ -183,8 +216,10 @@ int cmd_stream(int argc, char **argv)
 	}
 	order = malloc(n * sizeof *order);
 	dec = malloc(n);
+	pg = malloc(n * sizeof *pg);
+	pin = malloc(n);
 	ch = calloc((size_t)s.chunks, sizeof *ch);
-	if (!order || !dec || !ch) {
+	if (!order || !dec || !ch || !pg || !pin) {
 		free(src);
 		rc = lc_error_set(&err, LC_ERR_NOMEM, "out of memory");
 		goto done;
@@ -199,6 +234,11 @@ int cmd_stream(int argc, char **argv)
 			order[j] = t;
 		}
 	}
+	for (size_t i = 0; i < n; i++)
+		lsn[i] = g.rows.ls[src[i]];
+	s.ls = inside ? lsn : NULL;
+	s.p_out = pg;
+	s.inside_out = pin;
 	rc = lc_stream_run(&s, x, y, w, lumi, by_run ? grp : NULL, n, (int)d, order, dec, ch, &err);
 	if (rc) {
 		free(src);
@@ -238,12 +278,16 @@ int cmd_stream(int argc, char **argv)
 			rc = lc_error_set(&err, LC_ERR_IO, "%s: cannot write", dec_csv);
 			goto done;
 		}
-		fprintf(f, "run,lumi,label,decision,chunk\n");
+		fprintf(f, "run,lumi,label,decision,chunk,p_good,inside\n");
 		for (int c = 0; c < s.chunks; c++)
 			for (size_t i = ch[c].first; i < ch[c].first + ch[c].n; i++) {
 				size_t r = order[i];
-				fprintf(f, "%lld,%lld,%d,%s,%d\n", (long long)g.rows.run[src[r]], (long long)g.rows.ls[src[r]],
-					y[r], dec[r] == LC_GZ_GOOD ? "good" : dec[r] == LC_GZ_BAD ? "bad" : "review", c);
+				fprintf(f, "%lld,%lld,%d,%s,%d,", (long long)g.rows.run[src[r]], (long long)g.rows.ls[src[r]], y[r],
+					dec[r] == LC_GZ_GOOD ? "good" : dec[r] == LC_GZ_BAD ? "bad" : "review", c);
+				if (isnan(pg[r]))
+					fprintf(f, ",0\n");
+				else
+					fprintf(f, "%.6g,%d\n", pg[r], pin[r]);
 			}
 		if (fclose(f)) {
 			free(src);
@@ -263,8 +307,8 @@ int cmd_stream(int argc, char **argv)
 		       db, n, me, label, (long long)g.n_unlabelled, (long long)g.rows.n_not_evaluable,
 		       lc_clf_kind_name(kind), shuffle ? "shuffled" : "time order", s.max_loss, s.max_pollution, s.conf,
 		       s.novelty_factor);
-		printf("%5s %-15s %5s %9s %8s %6s %5s %9s %9s %7s %9s\n", "chunk", "runs", "LS", "auto_good", "auto_bad",
-		       "review", "novel", "lo", "hi", "loss", "pollution");
+		printf("%5s %-15s %5s %9s %8s %6s %5s %9s %9s %6s %9s %9s %7s %9s\n", "chunk", "runs", "LS", "auto_good",
+		       "auto_bad", "review", "novel", "lo", "hi", "inside", "lo_in", "hi_in", "loss", "pollution");
 		for (int c = 0; c < s.chunks; c++) {
 			int64_t r0 = INT64_MAX, r1 = 0;
 			for (size_t i = ch[c].first; i < ch[c].first + ch[c].n; i++) {
@@ -275,9 +319,10 @@ int cmd_stream(int argc, char **argv)
 			char rr[40];
 			snprintf(rr, sizeof rr, r0 == r1 ? "%lld" : "%lld-%lld", (long long)r0, (long long)r1);
 			const lc_gz_rates *q = &ch[c].rates;
-			printf("%5d %-15s %5zu %9lld %8lld %6lld %5lld %9.4g %9.4g %7.4f %9.4f%s\n", c, shuffle ? "-" : rr,
-			       ch[c].n, (long long)q->n_auto_good, (long long)q->n_auto_bad, (long long)q->n_review,
-			       (long long)ch[c].n_novel, ch[c].lo, ch[c].hi, q->loss, q->pollution,
+			printf("%5d %-15s %5zu %9lld %8lld %6lld %5lld %9.4g %9.4g %6lld %9.4g %9.4g %7.4f %9.4f%s\n", c,
+			       shuffle ? "-" : rr, ch[c].n, (long long)q->n_auto_good, (long long)q->n_auto_bad,
+			       (long long)q->n_review, (long long)ch[c].n_novel, ch[c].lo, ch[c].hi, (long long)ch[c].n_inside,
+			       ch[c].lo_in, ch[c].hi_in, q->loss, q->pollution,
 			       c < s.first_manual ? "  (labelled by hand)" : "");
 		}
 		printf("total after the first %d chunks: %lld LS, manual work %.3f, saved %.3f, rejection %.3f%s, "
@@ -293,8 +338,11 @@ done:
 	free(w);
 	free(lumi);
 	free(grp);
+	free(lsn);
 	free(order);
 	free(dec);
+	free(pg);
+	free(pin);
 	free(ch);
 	gz_free(&g);
 	lc_store_close(st);

@@ -524,11 +524,11 @@ int lc_clf_kind_parse(const char *name);
 typedef struct lc_clf_opts {
 	int kind;           /* LC_CLF_* */
 	int k;              /* knn: neighbours per class whose mean distance counts (1..16; 1) */
-	int trees;          /* xgb: boosting rounds (64) */
+	int trees;          /* xgb: boosting rounds (32) */
 	int depth;          /* xgb: maximum tree depth (4) */
-	double eta;         /* xgb: learning rate (0.3) */
+	double eta;         /* xgb: learning rate (0.6) */
 	int hist;           /* xgb: 1 histogram tree method (fast), 0 exact (the seed's small-data default) */
-	int max_bin;        /* xgb: histogram bins per feature (256, XGBoost's default) */
+	int max_bin;        /* xgb: histogram bins per feature (32; XGBoost's default is 256) */
 	const char *hidden; /* mlp: hidden layers, e.g. "32:relu" (the output is one logit) */
 	int epochs;         /* mlp: epochs (60) */
 	int batch;          /* mlp: mini-batch (64) */
@@ -536,6 +536,7 @@ typedef struct lc_clf_opts {
 	int folds;          /* cross-validation folds for thresholds (5; kNN uses leave-one-out) */
 	uint64_t seed;      /* seed of initialisation, shuffling and folds */
 	int threads;        /* xgb: threads */
+	int shared_cv;      /* xgb: cross-validation on one matrix, held-out rows weighted 0 (1; single thread) */
 } lc_clf_opts;
 
 void lc_clf_opts_default(lc_clf_opts *o, int kind);
@@ -600,19 +601,34 @@ void lc_gz_rates_compute(const signed char *dec, const int *y, const double *w, 
  * (sizes as numpy.array_split), the first first_manual chunks labelled by hand; for each later chunk a classifier
  * trained on every label so far (warm-started from the previous chunk's when o->kind is mlp) sets thresholds under
  * the caps from out-of-sample predictions (grouped by run when group is given); an LS goes to humans as novel when
- * the linear autoencoder (PCA) of the labelled good LS reconstructs it worse than novelty_factor times the 99th
- * percentile of their own errors (novelty_factor 0: off); every LS sent to humans joins the labelled set. dec (n)
- * receives each row's decision (first chunks: review). */
+ * the linear autoencoders (PCA) of the labelled good and of the labelled bad LS both reconstruct it worse than
+ * novelty_factor times the 99th percentile of their own errors (novelty_factor 0: off); auto-good needs the good
+ * one to find it usual, auto-bad the bad one usual and the good one unusual; every LS sent to humans joins the
+ * labelled set. dec (n) receives each row's decision (first chunks: review). */
 typedef struct lc_stream_spec {
 	int chunks, first_manual;
 	double max_loss, max_pollution, conf;
 	double novelty_factor;
 	lc_clf_opts clf;
+	/* LS numbers of the rows (group: their runs) or NULL. An LS inside the span of its run's labelled LS (one labelled
+	 * before it and one after) is also judged with thresholds from cross-validation grouped by run and arrival
+	 * chunk: auto-good at p >= both upper thresholds, auto-bad at p < that lower one (and < the run-grouped lower
+	 * one when the good autoencoder finds it usual) */
+	const int64_t *ls;
+	/* refit the classifier, thresholds and gates when the labels have grown by more than refit times their number
+	 * at the last fit (0: whenever one was added) */
+	double refit;
+	/* when not NULL (n): each row's p(good) and whether it was inside its run's labelled span (NAN and 0 for rows
+	 * that were not scored: the first chunks, too few labels) */
+	double *p_out;
+	unsigned char *inside_out;
 } lc_stream_spec;
 
 typedef struct lc_stream_chunk {
 	size_t first, n;       /* rows order[first .. first+n) */
 	double lo, hi;         /* thresholds used */
+	double lo_in, hi_in;   /* thresholds for LS inside their run's labelled span */
+	int64_t n_inside;      /* such LS */
 	int64_t n_novel;       /* LS sent to humans as novel */
 	lc_gz_rates rates;     /* rates of the chunk */
 } lc_stream_chunk;

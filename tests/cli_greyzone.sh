@@ -49,6 +49,19 @@ for k in knn xgb; do
 done
 check "stream shuffled" $LC stream $DB --me $ME --label y --kind knn --shuffle --json
 le "$(json $T/out pollution)" 0.01 && ok || ko "shuffled pollution <= 0.01"
+# in time order no LS lies inside its run's labelled span: --inside off changes nothing there
+check "stream --inside off" $LC stream $DB --me $ME --label y --kind knn --inside off --json
+cmp -s $T/out $T/s-knn.json && ok || ko "time order: --inside off gives the same totals"
+check "stream table shuffled" $LC stream $DB --me $ME --label y --shuffle
+awk '$1 ~ /^[3-9]$/ && $11 > 0 { n++ } END { exit n != 7 }' $T/out && ok || ko "shuffled: LS inside their run's labelled span in every later chunk"
+tot=$(grep '^total' $T/out)
+l=$(echo "$tot" | sed 's/.*loss \([0-9.]*\).*/\1/'); p=$(echo "$tot" | sed 's/.*pollution \([0-9.]*\).*/\1/')
+le "$l" 0.01 && le "$p" 0.01 && ok || ko "shuffled xgb: loss $l and pollution $p <= 0.01"
+expect_fail "bad --inside" 2 "--inside must be on or off" $LC stream $DB --me $ME --label y --inside maybe
+expect_fail "negative --refit" 2 "--refit must be >= 0" $LC stream $DB --me $ME --label y --refit -1
+head -1 $T/dec-knn.csv | grep -qx 'run,lumi,label,decision,chunk,p_good,inside' && ok || ko "decisions header"
+awk -F, 'NR > 1 && $5 >= 3 && ($6 == "" || $6 < 0 || $6 > 1) { bad++ } END { exit bad > 0 }' $T/dec-knn.csv \
+	&& ok || ko "decisions: p_good in [0, 1] for every scored LS"
 check "stream table" $LC stream $DB --me $ME --label good --kind knn
 grep -q "^total after the first 3 chunks: 2170 LS" $T/out && ok || ko "stream prints the total line"
 [ "$(grep -c '(labelled by hand)' $T/out)" = 3 ] && ok || ko "three chunks by hand"

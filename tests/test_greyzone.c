@@ -2,6 +2,7 @@
  * beta.ppf), thresholds under caps, weighted rates; classifiers: kNN by hand, XGBoost and the MLP learning a
  * separable problem, bit-identical refits, save/load round trips; the loop on a drifting toy stream. */
 #include <stdlib.h>
+#include <math.h>
 #include <string.h>
 
 #include "lumicert.h"
@@ -146,11 +147,39 @@ static void test_learners(int kind)
 	/* cross-validated predictions do not depend on the thread count (folds run side by side) */
 	if (kind != LC_CLF_KNN) {
 		static double c1[N], c2[N];
-		lc_clf_opts o2 = o;
+		lc_clf_opts o1 = o, o2 = o;
+		o1.shared_cv = o2.shared_cv = 0;
 		o2.threads = 2;
-		CHECK(lc_clf_cv(&o, x, y, NULL, NULL, N, D, c1, &err) == LC_OK);
+		CHECK(lc_clf_cv(&o1, x, y, NULL, NULL, N, D, c1, &err) == LC_OK);
 		CHECK(lc_clf_cv(&o2, x, y, NULL, NULL, N, D, c2, &err) == LC_OK);
 		CHECK(memcmp(c1, c2, sizeof c1) == 0);
+	}
+	/* xgb's cross-validation on one matrix (held-out rows weighted 0) predicts every row out of sample as well as
+	 * one matrix per fold: the clusters separate, and it is deterministic */
+	if (kind == LC_CLF_XGB) {
+		static double c1[N], c2[N], c3[N];
+		lc_clf_opts o1 = o;
+		o1.shared_cv = 0;
+		CHECK(o.shared_cv == 1);
+		CHECK(lc_clf_cv(&o, x, y, NULL, NULL, N, D, c1, &err) == LC_OK);
+		CHECK(lc_clf_cv(&o, x, y, NULL, NULL, N, D, c3, &err) == LC_OK);
+		CHECK(lc_clf_cv(&o1, x, y, NULL, NULL, N, D, c2, &err) == LC_OK);
+		CHECK(memcmp(c1, c3, sizeof c1) == 0);
+		int r1 = 0, r2 = 0;
+		for (int i = 0; i < N; i++) {
+			r1 += (c1[i] >= 0.5) == y[i];
+			r2 += (c2[i] >= 0.5) == y[i];
+		}
+		CHECK(r1 >= N - 2 && r2 >= N - 2);
+		/* a fold whose training rows are of one class predicts that class, as with one matrix per fold */
+		static int64_t grp[N];
+		for (int i = 0; i < N; i++)
+			grp[i] = y[i]; /* two groups, one per class: each fold trains on one class */
+		CHECK(lc_clf_cv(&o, x, y, NULL, grp, N, D, c1, &err) == LC_OK);
+		int flipped = 0;
+		for (int i = 0; i < N; i++)
+			flipped += c1[i] == (y[i] ? 0.0 : 1.0);
+		CHECK(flipped == N);
 	}
 	/* truncated buffers fail cleanly */
 	lc_clf *t = NULL;
@@ -212,6 +241,73 @@ static void test_stream(void)
 	CHECK(auto_n >= 200 && auto_n <= 250);
 	sp.first_manual = 8;
 	CHECK(lc_stream_run(&sp, x, y, NULL, NULL, NULL, N, D, order, dec, ch, &err) == LC_ERR_INVALID);
+
+	/* runs and LS numbers: 4 runs of 100 LS. In time order no LS lies inside its run's labelled span (the
+	 * labelled LS of a run all came before it); shuffled, an LS is inside when a labelled LS of its run (one seen
+	 * by humans in an earlier chunk) has a lower LS number and another a higher one */
+	static int64_t run[N], ls[N];
+	for (size_t i = 0; i < N; i++) {
+		run[i] = 1000 + (int64_t)(i / 100);
+		ls[i] = 1 + (int64_t)(i % 100);
+	}
+	sp.first_manual = 2;
+	sp.ls = ls;
+	CHECK(lc_stream_run(&sp, x, y, NULL, NULL, run, N, D, order, dec, ch, &err) == LC_OK);
+	int64_t inside = 0;
+	for (int c = 0; c < 8; c++)
+		inside += ch[c].n_inside;
+	CHECK(inside == 0);
+	unsigned r = 11;
+	for (size_t i = N; i > 1; i--) {
+		r = r * 1664525u + 1013904223u;
+		size_t j = (r >> 8) % i, t = order[i - 1];
+		order[i - 1] = order[j];
+		order[j] = t;
+	}
+	CHECK(lc_stream_run(&sp, x, y, NULL, NULL, run, N, D, order, dec, ch, &err) == LC_OK);
+	int same = 1;
+	wrong = 0;
+	inside = 0;
+	for (int c = 2; c < 8; c++) {
+		int64_t expect = 0;
+		for (size_t i = ch[c].first; i < ch[c].first + ch[c].n; i++) {
+			size_t q = order[i];
+			int before = 0, after = 0;
+			for (size_t k = 0; k < ch[c].first; k++) {
+				size_t l = order[k];
+				if (dec[l] == LC_GZ_REVIEW && run[l] == run[q]) {
+					before |= ls[l] < ls[q];
+					after |= ls[l] > ls[q];
+				}
+			}
+			expect += before && after;
+			wrong += (dec[q] == LC_GZ_GOOD && !y[q]) || (dec[q] == LC_GZ_BAD && y[q]);
+		}
+		same &= expect == ch[c].n_inside;
+		inside += ch[c].n_inside;
+		if (ch[c].n_inside && c >= 3) /* chunk 2 has no thresholds yet (see above) */
+			same &= isfinite(ch[c].lo_in) || isfinite(ch[c].hi_in);
+	}
+	CHECK(same);
+	CHECK(inside > 200);
+	CHECK(wrong == 0);
+	/* refit: with a huge fraction the first fit serves every later chunk (same thresholds); 0 refits whenever a
+	 * label was added; negative is refused */
+	sp.refit = 1e9;
+	CHECK(lc_stream_run(&sp, x, y, NULL, NULL, run, N, D, order, dec, ch, &err) == LC_OK);
+	int kept = 1;
+	for (int c = 3; c < 8; c++)
+		kept &= ch[c].lo == ch[2].lo && ch[c].hi == ch[2].hi;
+	CHECK(kept);
+	sp.refit = -0.1;
+	CHECK(lc_stream_run(&sp, x, y, NULL, NULL, run, N, D, order, dec, ch, &err) == LC_ERR_INVALID);
+	sp.refit = 0;
+	/* ls without runs: nothing is inside */
+	CHECK(lc_stream_run(&sp, x, y, NULL, NULL, NULL, N, D, order, dec, ch, &err) == LC_OK);
+	inside = 0;
+	for (int c = 0; c < 8; c++)
+		inside += ch[c].n_inside;
+	CHECK(inside == 0);
 }
 
 int main(void)

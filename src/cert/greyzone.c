@@ -89,17 +89,35 @@ static int by_p_desc(const void *pa, const void *pb)
 	return a > b ? -1 : a < b ? 1 : 0;
 }
 
-/* Upper bound of a weighted rate num/den: with Kish's effective size m = (sum w)^2 / sum w^2 and k = rate * m
- * (the plain counts when the weights are equal). */
-static double weighted_upper(double num, double den, double den_w2, double conf)
+/* Whether the upper bound lc_binom_upper(k, n, conf) is at most cap, in one evaluation of the incomplete beta
+ * function instead of a bisection: the bound p_u solves I_p(k + 1, n - k) = conf and I_p grows with p, so
+ * p_u <= cap exactly when I_cap(k + 1, n - k) >= conf. */
+static int binom_upper_within(double k, double n, double conf, double cap)
+{
+	if (n <= 0.0 || k >= n)
+		return 1.0 <= cap;
+	if (k < 0.0)
+		k = 0.0;
+	if (conf <= 0.0)
+		return k / n <= cap;
+	if (cap >= 1.0)
+		return 1;
+	if (cap <= 0.0)
+		return 0;
+	return beta_inc(k + 1.0, n - k, cap) >= conf;
+}
+
+/* Whether the upper bound of a weighted rate num/den is at most cap: with Kish's effective size
+ * m = (sum w)^2 / sum w^2 and k = rate * m (the plain counts when the weights are equal). */
+static int weighted_within(double num, double den, double den_w2, double conf, double cap)
 {
 	if (den <= 0.0)
-		return 1.0;
+		return 1.0 <= cap;
 	double rate = num / den;
 	if (conf <= 0.0)
-		return rate;
+		return rate <= cap;
 	double m = den * den / den_w2;
-	return lc_binom_upper(rate * m, m, conf);
+	return binom_upper_within(rate * m, m, conf, cap);
 }
 
 int lc_gz_thresholds(const double *p, const int *y, const double *w, size_t n, double max_loss, double max_pollution,
@@ -144,7 +162,7 @@ int lc_gz_thresholds(const double *p, const int *y, const double *w, size_t n, d
 				bad_w += v[j].w;
 			j++;
 		}
-		if (weighted_upper(bad_w, all_w, all_w2, conf) <= max_pollution)
+		if (weighted_within(bad_w, all_w, all_w2, conf, max_pollution))
 			*hi = v[i].p;
 		i = j;
 	}
@@ -159,8 +177,7 @@ int lc_gz_thresholds(const double *p, const int *y, const double *w, size_t n, d
 		}
 		/* the loss bound counts good LS lost among all good ones: k = lost share of the effective good size */
 		double m = good_w > 0 ? good_w * good_w / good_w2 : 0.0;
-		double bound = good_w > 0 ? (conf > 0 ? lc_binom_upper(lost_w / good_w * m, m, conf) : lost_w / good_w) : 0.0;
-		if (bound <= max_loss)
+		if (good_w <= 0 || binom_upper_within(lost_w / good_w * m, m, conf, max_loss))
 			*lo = nextafter(v[s].p, INFINITY); /* just above the highest p of the set: the gap is grey */
 		else
 			break; /* the loss only grows with the set */
@@ -279,6 +296,8 @@ int lc_stream_run(const lc_stream_spec *s, const float *x, const int *y, const d
 	if (!(s->max_loss >= 0 && s->max_loss < 1) || !(s->max_pollution >= 0 && s->max_pollution < 1))
 		return lc_error_set(err, LC_ERR_INVALID, "caps must lie in [0, 1): loss %g, pollution %g", s->max_loss,
 				    s->max_pollution);
+	if (!(s->refit >= 0))
+		return lc_error_set(err, LC_ERR_INVALID, "refit fraction must be >= 0, got %g", s->refit);
 	for (size_t i = 0; i < n; i++)
 		if (y[i] != 0 && y[i] != 1)
 			return lc_error_set(err, LC_ERR_INVALID, "stream: LS %zu has no label (%d)", i, y[i]);
@@ -290,11 +309,22 @@ int lc_stream_run(const lc_stream_spec *s, const float *x, const int *y, const d
 	double *nd = malloc(cap * sizeof *nd), *eb = malloc(cap * sizeof *eb);
 	float *gx = malloc(cap * (size_t)d * sizeof *gx);
 	int64_t *lg = malloc(cap * sizeof *lg), *cg = malloc(cap * sizeof *cg);
+	/* arrival chunk and LS number of the labelled LS, LS numbers of the chunk, inside flags, arrival groups */
+	int64_t *la = malloc(cap * sizeof *la), *ll = malloc(cap * sizeof *ll), *cls = malloc(cap * sizeof *cls);
+	int64_t *ga = malloc(cap * sizeof *ga);
+	unsigned char *ins = malloc(cap);
 	int *cy = malloc(cap * sizeof *cy);
 	double *cw = malloc(cap * sizeof *cw), *cl = malloc(cap * sizeof *cl);
 	signed char *cd = malloc(cap);
 	lc_clf *clf = NULL;
-	if (!lx || !cx || !ly || !lw || !cvp || !pp || !nd || !eb || !gx || !lg || !cg || !cy || !cw || !cl || !cd) {
+	/* the last fit: labelled LS it saw, thresholds (run-grouped, and run-and-arrival-grouped once needed), gates */
+	size_t nl_fit = 0;
+	int fitted = 0, have_in = 0;
+	double f_lo = -INFINITY, f_hi = INFINITY, f_lo_in = -INFINITY, f_hi_in = INFINITY;
+	lc_novelty gg = {0}, gb = {0};
+	gg.limit = gb.limit = INFINITY;
+	if (!lx || !cx || !ly || !lw || !cvp || !pp || !nd || !eb || !gx || !lg || !cg || !cy || !cw || !cl || !cd || !la ||
+	    !ll || !cls || !ga || !ins) {
 		rc = lc_error_set(err, LC_ERR_NOMEM, "stream: out of memory for %zu LS", n);
 		goto done;
 	}
@@ -306,8 +336,8 @@ int lc_stream_run(const lc_stream_spec *s, const float *x, const int *y, const d
 		memset(ch, 0, sizeof *ch);
 		ch->first = first;
 		ch->n = m;
-		ch->lo = -INFINITY;
-		ch->hi = INFINITY;
+		ch->lo = ch->lo_in = -INFINITY;
+		ch->hi = ch->hi_in = INFINITY;
 		for (size_t i = 0; i < m; i++) {
 			size_t r = order[first + i];
 			memcpy(cx + i * (size_t)d, x + r * (size_t)d, (size_t)d * sizeof *cx);
@@ -315,17 +345,24 @@ int lc_stream_run(const lc_stream_spec *s, const float *x, const int *y, const d
 			cw[i] = w ? w[r] : 1.0;
 			cl[i] = lumi ? lumi[r] : cw[i];
 			cg[i] = group ? group[r] : 0;
+			cls[i] = s->ls ? s->ls[r] : 0;
+			ins[i] = 0;
 			cd[i] = LC_GZ_REVIEW;
 		}
+		int scored = 0;
 		if (c >= s->first_manual) {
 			size_t ng = 0;
 			for (size_t i = 0; i < nl; i++)
 				ng += (size_t)ly[i];
 			size_t minority = ng < nl - ng ? ng : nl - ng;
-			if (minority >= 2) {
+			/* the classifier, its thresholds and the gates are refitted when the labels have grown by more
+			 * than refit times what they were at the last fit (refit 0: whenever a label was added), and kept
+			 * otherwise: the same labels give the same fit */
+			int refit = minority >= 2 && (!fitted || (double)(nl - nl_fit) > s->refit * (double)nl_fit);
+			if (refit) {
 				if ((rc = lc_clf_cv(&s->clf, lx, ly, lw, group ? lg : NULL, nl, d, cvp, err)) ||
-				    (rc = lc_gz_thresholds(cvp, ly, lw, nl, s->max_loss, s->max_pollution, s->conf, &ch->lo,
-							   &ch->hi, err)))
+				    (rc = lc_gz_thresholds(cvp, ly, lw, nl, s->max_loss, s->max_pollution, s->conf, &f_lo,
+							   &f_hi, err)))
 					goto done;
 				if (clf && s->clf.kind == LC_CLF_MLP)
 					rc = lc_clf_update(clf, &s->clf, lx, ly, lw, nl, err);
@@ -334,14 +371,13 @@ int lc_stream_run(const lc_stream_spec *s, const float *x, const int *y, const d
 					clf = NULL;
 					rc = lc_clf_fit(&s->clf, lx, ly, lw, nl, d, &clf, err);
 				}
-				if (rc || (rc = lc_clf_predict(clf, cx, m, pp, err)))
+				if (rc)
 					goto done;
-				/* two gates: an LS is auto-good only if the autoencoder of the labelled good LS finds it usual,
-				 * and auto-bad only if that one finds it unusual while the autoencoder of the labelled bad LS
-				 * finds it usual (like bad LS seen before); like neither: novel, to humans */
-				lc_novelty gg = {0}, gb = {0};
-				for (size_t i = 0; i < m; i++)
-					nd[i] = eb[i] = 0.0;
+				/* two gates: an LS is auto-good only if the autoencoder of the labelled good LS finds it
+				 * usual, and auto-bad only if that one finds it unusual while the autoencoder of the
+				 * labelled bad LS finds it usual (like bad LS seen before); like neither: novel, to humans */
+				lc_novelty_free(&gg);
+				lc_novelty_free(&gb);
 				gg.limit = gb.limit = INFINITY;
 				if (s->novelty_factor > 0) {
 					size_t ngx = 0, nbx = 0;
@@ -351,24 +387,68 @@ int lc_stream_run(const lc_stream_spec *s, const float *x, const int *y, const d
 					for (size_t i = 0; i < nl; i++)
 						if (!ly[i])
 							memcpy(gx + (ngx + nbx++) * (size_t)d, lx + i * (size_t)d, (size_t)d * sizeof *gx);
-					if (!(rc = lc_novelty_fit(gx, ngx, d, s->novelty_factor, &gg, err)) &&
-					    !(rc = lc_novelty_fit(gx + ngx * (size_t)d, nbx, d, s->novelty_factor, &gb, err)) &&
-					    !(rc = lc_novelty_errors(&gg, cx, m, nd, err)))
-						rc = lc_novelty_errors(&gb, cx, m, eb, err);
-					lc_novelty_free(&gg);
-					lc_novelty_free(&gb);
-					if (rc)
+					if ((rc = lc_novelty_fit(gx, ngx, d, s->novelty_factor, &gg, err)) ||
+					    (rc = lc_novelty_fit(gx + ngx * (size_t)d, nbx, d, s->novelty_factor, &gb, err)))
 						goto done;
 				}
+				nl_fit = nl;
+				fitted = 1;
+				have_in = 0;
+			}
+			if (fitted) {
+				ch->lo = f_lo;
+				ch->hi = f_hi;
+				/* LS inside the span of their run's labelled LS (those the fit saw): in time order none (the
+				 * labelled LS of a run came before), shuffled most. Their situation is that of a labelled LS
+				 * when whole arrival chunks of its run are held out, not whole runs: thresholds from
+				 * cross-validation grouped by run and arrival chunk */
+				if (group && s->ls) {
+					for (size_t i = 0; i < m; i++) {
+						int before = 0, after = 0;
+						for (size_t j = 0; j < nl_fit && !(before && after); j++)
+							if (lg[j] == cg[i]) {
+								before |= ll[j] < cls[i];
+								after |= ll[j] > cls[i];
+							}
+						ins[i] = (unsigned char)(before && after);
+						ch->n_inside += ins[i];
+					}
+					if (ch->n_inside && !have_in) {
+						for (size_t i = 0; i < nl_fit; i++)
+							ga[i] = lg[i] * (int64_t)s->chunks + la[i];
+						if ((rc = lc_clf_cv(&s->clf, lx, ly, lw, ga, nl_fit, d, cvp, err)) ||
+						    (rc = lc_gz_thresholds(cvp, ly, lw, nl_fit, s->max_loss, s->max_pollution,
+									   s->conf, &f_lo_in, &f_hi_in, err)))
+							goto done;
+						have_in = 1;
+					}
+					if (ch->n_inside) {
+						ch->lo_in = f_lo_in;
+						ch->hi_in = f_hi_in;
+					}
+				}
+				if ((rc = lc_clf_predict(clf, cx, m, pp, err)))
+					goto done;
+				scored = 1;
+				for (size_t i = 0; i < m; i++)
+					nd[i] = eb[i] = 0.0;
+				if (s->novelty_factor > 0 &&
+				    ((rc = lc_novelty_errors(&gg, cx, m, nd, err)) || (rc = lc_novelty_errors(&gb, cx, m, eb, err))))
+					goto done;
 				for (size_t i = 0; i < m; i++) {
 					int usual_good = nd[i] <= gg.limit, usual_bad = eb[i] <= gb.limit;
 					if (!usual_good && !usual_bad) {
 						ch->n_novel++;
 						continue;
 					}
-					if (pp[i] >= ch->hi && usual_good)
+					/* inside, certified good only above both upper thresholds; certified bad below the inside
+					 * lower threshold when the good autoencoder finds it unusual, or below both lower
+					 * thresholds when it finds it usual */
+					double lo = ins[i] ? ch->lo_in : ch->lo, hi = ins[i] ? fmax(ch->hi_in, ch->hi) : ch->hi;
+					int bad_shape = !usual_good || (ins[i] && pp[i] < ch->lo);
+					if (pp[i] >= hi && usual_good)
 						cd[i] = LC_GZ_GOOD;
-					else if (pp[i] < ch->lo && (s->novelty_factor <= 0 || (!usual_good && usual_bad)))
+					else if (pp[i] < lo && (s->novelty_factor <= 0 || (bad_shape && usual_bad)))
 						cd[i] = LC_GZ_BAD;
 				}
 			}
@@ -376,12 +456,18 @@ int lc_stream_run(const lc_stream_spec *s, const float *x, const int *y, const d
 		/* what humans looked at joins the labelled set */
 		for (size_t i = 0; i < m; i++) {
 			dec[order[first + i]] = cd[i];
+			if (s->p_out)
+				s->p_out[order[first + i]] = scored ? pp[i] : NAN;
+			if (s->inside_out)
+				s->inside_out[order[first + i]] = scored ? ins[i] : 0;
 			if (cd[i] != LC_GZ_REVIEW)
 				continue;
 			memcpy(lx + nl * (size_t)d, cx + i * (size_t)d, (size_t)d * sizeof *lx);
 			ly[nl] = cy[i];
 			lw[nl] = cw[i];
 			lg[nl] = cg[i];
+			la[nl] = c;
+			ll[nl] = cls[i];
 			nl++;
 		}
 		lc_gz_rates_compute(cd, cy, cw, cl, m, &ch->rates);
@@ -389,11 +475,18 @@ int lc_stream_run(const lc_stream_spec *s, const float *x, const int *y, const d
 	}
 done:
 	lc_clf_free(clf);
+	lc_novelty_free(&gg);
+	lc_novelty_free(&gb);
 	free(lx);
 	free(cx);
 	free(ly);
 	free(lw);
 	free(cvp);
+	free(la);
+	free(ll);
+	free(cls);
+	free(ga);
+	free(ins);
 	free(pp);
 	free(nd);
 	free(eb);

@@ -47,11 +47,11 @@ void lc_clf_opts_default(lc_clf_opts *o, int kind)
 	memset(o, 0, sizeof *o);
 	o->kind = kind;
 	o->k = 1;
-	o->trees = 64;
+	o->trees = 32;
 	o->depth = 4;
-	o->eta = 0.3;
+	o->eta = 0.6;
 	o->hist = 1;
-	o->max_bin = 256;
+	o->max_bin = 32;
 	o->hidden = "32:relu";
 	o->epochs = 60;
 	o->batch = 64;
@@ -59,6 +59,7 @@ void lc_clf_opts_default(lc_clf_opts *o, int kind)
 	o->folds = 5;
 	o->seed = 1;
 	o->threads = 1;
+	o->shared_cv = 1;
 }
 
 void lc_clf_free(lc_clf *c)
@@ -358,6 +359,24 @@ static int xgb_matrix(const float *x, const int *y, const double *w, size_t n, i
 	return LC_OK;
 }
 
+/* A new booster with the settings of o for the matrix dm. */
+static int xgb_booster(lc_clf *c, const lc_clf_opts *o, DMatrixHandle dm, lc_error *err)
+{
+	char depth[16], eta[32], seed[32], nthread[16], maxbin[16];
+	snprintf(maxbin, sizeof maxbin, "%d", o->max_bin > 1 ? o->max_bin : 256);
+	snprintf(depth, sizeof depth, "%d", o->depth);
+	snprintf(eta, sizeof eta, "%.17g", o->eta);
+	snprintf(seed, sizeof seed, "%llu", (unsigned long long)(o->seed & 0x7fffffff));
+	snprintf(nthread, sizeof nthread, "%d", o->threads > 0 ? o->threads : 1);
+	if (XGBoosterCreate(&dm, 1, &c->bst) || XGBoosterSetParam(c->bst, "objective", "binary:logistic") ||
+	    XGBoosterSetParam(c->bst, "max_depth", depth) || XGBoosterSetParam(c->bst, "eta", eta) ||
+	    XGBoosterSetParam(c->bst, "seed", seed) || XGBoosterSetParam(c->bst, "nthread", nthread) ||
+	    XGBoosterSetParam(c->bst, "tree_method", o->hist ? "hist" : "exact") ||
+	    XGBoosterSetParam(c->bst, "max_bin", maxbin) || XGBoosterSetParam(c->bst, "verbosity", "0"))
+		return xgb_err(err, "booster");
+	return LC_OK;
+}
+
 /* Boosts o->trees more rounds on the rows (a new booster when c has none). */
 static int xgb_boost(lc_clf *c, const lc_clf_opts *o, const float *x, const int *y, const double *w, size_t n,
 		     lc_error *err)
@@ -366,22 +385,9 @@ static int xgb_boost(lc_clf *c, const lc_clf_opts *o, const float *x, const int 
 	int rc = xgb_matrix(x, y, w, n, c->d, &dm, err);
 	if (rc)
 		return rc;
-	if (!c->bst) {
-		char depth[16], eta[32], seed[32], nthread[16], maxbin[16];
-		snprintf(maxbin, sizeof maxbin, "%d", o->max_bin > 1 ? o->max_bin : 256);
-		snprintf(depth, sizeof depth, "%d", o->depth);
-		snprintf(eta, sizeof eta, "%.17g", o->eta);
-		snprintf(seed, sizeof seed, "%llu", (unsigned long long)(o->seed & 0x7fffffff));
-		snprintf(nthread, sizeof nthread, "%d", o->threads > 0 ? o->threads : 1);
-		if (XGBoosterCreate(&dm, 1, &c->bst) || XGBoosterSetParam(c->bst, "objective", "binary:logistic") ||
-		    XGBoosterSetParam(c->bst, "max_depth", depth) || XGBoosterSetParam(c->bst, "eta", eta) ||
-		    XGBoosterSetParam(c->bst, "seed", seed) || XGBoosterSetParam(c->bst, "nthread", nthread) ||
-		    XGBoosterSetParam(c->bst, "tree_method", o->hist ? "hist" : "exact") ||
-		    XGBoosterSetParam(c->bst, "max_bin", maxbin) ||
-		    XGBoosterSetParam(c->bst, "verbosity", "0")) {
-			XGDMatrixFree(dm);
-			return xgb_err(err, "booster");
-		}
+	if (!c->bst && (rc = xgb_booster(c, o, dm, err))) {
+		XGDMatrixFree(dm);
+		return rc;
 	}
 	int rounds = 0;
 	if (XGBoosterBoostedRounds(c->bst, &rounds))
@@ -584,6 +590,115 @@ static size_t n_groups(const int64_t *g, size_t n)
 	return k;
 }
 
+/* Cross-validated XGBoost on one matrix of all n rows: the booster of fold f sees the rows of the other folds with
+ * their weights and its own rows with weight 0 (nothing in gradients, hessians, leaf values or child weights), then
+ * predicts its own rows. Each worker builds the matrix once, not once per fold; its histogram bins come from every
+ * row with its weight (one boosting round before the folds), so the predictions do not depend on which worker ran
+ * which fold. */
+typedef struct xcv_ctx {
+	const lc_clf_opts *o;
+	const float *x;
+	const int *y;
+	const double *w;
+	size_t n;
+	int d, folds, next, rc;
+	const int *fold;
+	double *p;
+	pthread_mutex_t lock;
+	lc_error err;
+} xcv_ctx;
+
+static int xcv_fold(xcv_ctx *q, DMatrixHandle dm, float *fw, int f, lc_error *err)
+{
+	size_t n = q->n, nt = 0, tg = 0;
+	for (size_t i = 0; i < n; i++) {
+		int train = q->fold[i] != f;
+		fw[i] = train ? (float)(q->w ? q->w[i] : 1.0) : 0.0f;
+		nt += (size_t)train;
+		tg += (size_t)(train && q->y[i]);
+	}
+	if (tg == 0 || tg == nt) { /* grouped folds can leave one class: the fold predicts that class */
+		for (size_t i = 0; i < n; i++)
+			if (q->fold[i] == f)
+				q->p[i] = tg ? 1.0 : 0.0;
+		return LC_OK;
+	}
+	if (XGDMatrixSetFloatInfo(dm, "weight", fw, (bst_ulong)n))
+		return xgb_err(err, "weights");
+	lc_clf c = {.kind = LC_CLF_XGB, .d = q->d};
+	int rc = xgb_booster(&c, q->o, dm, err);
+	for (int t = 0; !rc && t < q->o->trees; t++)
+		if (XGBoosterUpdateOneIter(c.bst, t, dm))
+			rc = xgb_err(err, "update");
+	bst_ulong len = 0;
+	const float *res = NULL;
+	if (!rc && (XGBoosterPredict(c.bst, dm, 0, 0, 0, &len, &res) || len != n))
+		rc = xgb_err(err, "predict");
+	for (size_t i = 0; !rc && i < n; i++)
+		if (q->fold[i] == f)
+			q->p[i] = res[i];
+	if (c.bst)
+		XGBoosterFree(c.bst);
+	return rc;
+}
+
+static void *xcv_worker(void *arg)
+{
+	xcv_ctx *q = arg;
+	lc_error err = {0, ""};
+	DMatrixHandle dm = NULL;
+	float *fw = malloc(q->n * sizeof *fw);
+	int rc = fw ? xgb_matrix(q->x, q->y, q->w, q->n, q->d, &dm, &err)
+		    : lc_error_set(&err, LC_ERR_NOMEM, "cross-validation: out of memory for %zu rows", q->n);
+	if (!rc) { /* the histogram index from every row: one round of a booster thrown away */
+		lc_clf c = {.kind = LC_CLF_XGB, .d = q->d};
+		if (!(rc = xgb_booster(&c, q->o, dm, &err)) && XGBoosterUpdateOneIter(c.bst, 0, dm))
+			rc = xgb_err(&err, "update");
+		if (c.bst)
+			XGBoosterFree(c.bst);
+	}
+	for (;;) {
+		pthread_mutex_lock(&q->lock);
+		int f = rc || q->rc ? -1 : q->next < q->folds ? q->next++ : -1;
+		pthread_mutex_unlock(&q->lock);
+		if (f < 0)
+			break;
+		rc = xcv_fold(q, dm, fw, f, &err);
+	}
+	pthread_mutex_lock(&q->lock);
+	if (rc && !q->rc) {
+		q->rc = rc;
+		q->err = err;
+	}
+	pthread_mutex_unlock(&q->lock);
+	if (dm)
+		XGDMatrixFree(dm);
+	free(fw);
+	return NULL;
+}
+
+static int xgb_cv_shared(const lc_clf_opts *o, int workers, const float *x, const int *y, const double *w, size_t n,
+			 int d, const int *fold, int folds, double *p, lc_error *err)
+{
+	xcv_ctx q = {.o = o, .x = x, .y = y, .w = w, .n = n, .d = d, .folds = folds, .fold = fold, .p = p};
+	pthread_mutex_init(&q.lock, NULL);
+	pthread_t th[16];
+	int started = 0;
+	if (workers > 16)
+		workers = 16;
+	for (int t = 0; t < workers && workers > 1; t++)
+		if (pthread_create(&th[t], NULL, xcv_worker, &q) == 0)
+			started++;
+	if (started == 0)
+		xcv_worker(&q);
+	for (int t = 0; t < started; t++)
+		pthread_join(th[t], NULL);
+	pthread_mutex_destroy(&q.lock);
+	if (q.rc)
+		*err = q.err;
+	return q.rc;
+}
+
 int lc_clf_cv(const lc_clf_opts *o, const float *x, const int *y, const double *w, const int64_t *group, size_t n,
 	      int d, double *p, lc_error *err)
 {
@@ -667,7 +782,9 @@ int lc_clf_cv(const lc_clf_opts *o, const float *x, const int *y, const double *
 	for (int f = 0; f < folds; f++)
 		jobs[f] = (fold_job){.o = &fo, .x = x, .y = y, .w = w, .n = n, .d = d, .fold = fold, .f = f, .p = p,
 				     .tx = tx, .vx = vx, .ty = ty, .tw = tw, .vp = vp, .vi = vi};
-	if (workers == 1) {
+	if (o->kind == LC_CLF_XGB && o->shared_cv)
+		rc = xgb_cv_shared(&fo, workers, x, y, w, n, d, fold, folds, p, err);
+	else if (workers == 1) {
 		for (int f = 0; f < folds && !rc; f++)
 			if ((rc = fold_run(&jobs[f])))
 				*err = jobs[f].err;

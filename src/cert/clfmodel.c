@@ -13,9 +13,8 @@
 
 #include "internal.h"
 
-#define MAGIC_LEN 15
-#define MAX_HEADER (1u << 20)
-#define MAX_FILE ((size_t)1 << 31)
+#define MAGIC_LEN MODEL_MAGIC_LEN
+#define MAX_HEADER MODEL_MAX_HEADER
 
 void lc_clf_spec_default(lc_clf_spec *s, int kind)
 {
@@ -364,29 +363,6 @@ char *lc_clf_model_header_json(const lc_clf_model *m)
 	return s;
 }
 
-static uint64_t fnv(const unsigned char *p, size_t n)
-{
-	uint64_t h = 1469598103934665603ull;
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ p[i]) * 1099511628211ull;
-	return h;
-}
-
-static void le32(unsigned char *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static uint32_t rd32(const unsigned char *p) { return p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24; }
-
-/* Appends n bytes at *at of buf (capacity checked by the caller). */
-static void put(unsigned char *buf, size_t *at, const void *src, size_t n)
-{
-	memcpy(buf + *at, src, n);
-	*at += n;
-}
-
 /* Payload: u32 length + classifier blob, then for each gate u32 length + network (length 0: no gate). */
 int lc_clf_model_save(const lc_clf_model *m, const char *path, lc_error *err)
 {
@@ -400,48 +376,20 @@ int lc_clf_model_save(const lc_clf_model *m, const char *path, lc_error *err)
 		rc = lc_net_save_mem(m->gate_good.ae, &gb, &gn, err);
 	if (!rc && m->gate_bad.ae)
 		rc = lc_net_save_mem(m->gate_bad.ae, &bb, &bn, err);
-	size_t hl = hs ? strlen(hs) : 0, total = MAGIC_LEN + 8 + hl + 12 + cn + gn + bn + 8, at = 0;
-	if (!rc && !(buf = malloc(total)))
+	size_t nbody = 12 + cn + gn + bn;
+	if (!rc && !(buf = malloc(nbody)))
 		rc = lc_error_set(err, LC_ERR_NOMEM, "out of memory");
 	if (!rc) {
-		unsigned char u[4];
-		put(buf, &at, LC_MODEL_MAGIC, MAGIC_LEN);
-		le32(u, LC_MODEL_VERSION);
-		put(buf, &at, u, 4);
-		le32(u, (uint32_t)hl);
-		put(buf, &at, u, 4);
-		put(buf, &at, hs, hl);
-		le32(u, (uint32_t)cn);
-		put(buf, &at, u, 4);
-		put(buf, &at, cb, cn);
-		le32(u, (uint32_t)gn);
-		put(buf, &at, u, 4);
-		if (gn)
-			put(buf, &at, gb, gn);
-		le32(u, (uint32_t)bn);
-		put(buf, &at, u, 4);
-		if (bn)
-			put(buf, &at, bb, bn);
-		uint64_t h = fnv(buf, at);
-		le32(u, (uint32_t)h);
-		put(buf, &at, u, 4);
-		le32(u, (uint32_t)(h >> 32));
-		put(buf, &at, u, 4);
-		char tmp[4200];
-		snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-		FILE *f = fopen(tmp, "wb");
-		if (!f)
-			rc = lc_error_set(err, LC_ERR_IO, "%s: cannot write: %s", tmp, strerror(errno));
-		else {
-			int bad = fwrite(buf, 1, at, f) != at;
-			bad |= fflush(f) != 0;
-			bad |= fsync(fileno(f)) != 0;
-			bad |= fclose(f) != 0;
-			if (bad || rename(tmp, path) != 0) {
-				remove(tmp);
-				rc = lc_error_set(err, LC_ERR_IO, "%s: write failed: %s", path, strerror(errno));
-			}
+		unsigned char *p = buf;
+		const unsigned char *part[3] = {cb, gb, bb};
+		size_t len[3] = {cn, gn, bn};
+		for (int i = 0; i < 3; i++) {
+			model_put_u32(p, (uint32_t)len[i]);
+			if (len[i])
+				memcpy(p + 4, part[i], len[i]);
+			p += 4 + len[i];
 		}
+		rc = model_container_write(path, hs, NULL, 0, buf, nbody, err);
 	}
 	free(hs);
 	free(cb);
@@ -472,26 +420,11 @@ static int prep_from(json_t *p, lc_prep *o)
 int lc_clf_model_load(const char *path, lc_clf_model **out, lc_error *err)
 {
 	*out = NULL;
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return lc_error_set(err, LC_ERR_IO, "%s: cannot open model: %s", path, strerror(errno));
-	unsigned char *buf = NULL;
-	size_t n = 0, cap = 0, k;
-	int rc = LC_OK;
-	do {
-		if (n == cap) {
-			unsigned char *nb = cap < MAX_FILE ? realloc(buf, cap = cap ? 2 * cap : 1 << 16) : NULL;
-			if (!nb) {
-				free(buf);
-				fclose(f);
-				return lc_error_set(err, LC_ERR_PARSE, "%s: too large to be a lumicert model", path);
-			}
-			buf = nb;
-		}
-		k = fread(buf + n, 1, cap - n, f);
-		n += k;
-	} while (k > 0);
-	fclose(f);
+	unsigned char *buf;
+	size_t n;
+	int rc = model_file_read(path, &buf, &n, err);
+	if (rc)
+		return rc;
 	json_t *h = NULL;
 	lc_clf_model *m = calloc(1, sizeof *m);
 	if (!m) {
@@ -502,19 +435,19 @@ int lc_clf_model_load(const char *path, lc_clf_model **out, lc_error *err)
 		rc = lc_error_set(err, LC_ERR_PARSE, "%s: byte 0: not a lumicert model (no magic 'LUMICERT-MODEL')", path);
 		goto done;
 	}
-	if (rd32(buf + MAGIC_LEN) != LC_MODEL_VERSION) {
+	if (model_get_u32(buf + MAGIC_LEN) != LC_MODEL_VERSION) {
 		rc = lc_error_set(err, LC_ERR_VERSION, "%s: byte %d: model format version %u; this lumicert reads version %d",
-				  path, MAGIC_LEN, rd32(buf + MAGIC_LEN), LC_MODEL_VERSION);
+				  path, MAGIC_LEN, model_get_u32(buf + MAGIC_LEN), LC_MODEL_VERSION);
 		goto done;
 	}
-	uint64_t sum = fnv(buf, n - 8);
-	if (rd32(buf + n - 8) != (uint32_t)sum || rd32(buf + n - 4) != (uint32_t)(sum >> 32)) {
+	uint64_t sum = model_container_sum(buf, n - 8);
+	if (model_get_u32(buf + n - 8) != (uint32_t)sum || model_get_u32(buf + n - 4) != (uint32_t)(sum >> 32)) {
 		rc = lc_error_set(err, LC_ERR_PARSE, "%s: byte %zu: checksum mismatch (truncated or damaged file)", path,
 				  n - 8);
 		goto done;
 	}
 	size_t at = MAGIC_LEN + 8, end = n - 8;
-	uint32_t hl = rd32(buf + MAGIC_LEN + 4);
+	uint32_t hl = model_get_u32(buf + MAGIC_LEN + 4);
 	if (hl > MAX_HEADER || hl > end - at) {
 		rc = lc_error_set(err, LC_ERR_PARSE, "%s: byte %d: header length %u exceeds the file", path, MAGIC_LEN + 4, hl);
 		goto done;
@@ -602,7 +535,7 @@ int lc_clf_model_load(const char *path, lc_clf_model **out, lc_error *err)
 			rc = lc_error_set(err, LC_ERR_PARSE, "%s: byte %zu: payload truncated", path, at);
 			goto done;
 		}
-		uint32_t len = rd32(buf + at);
+		uint32_t len = model_get_u32(buf + at);
 		at += 4;
 		if (len > end - at) {
 			rc = lc_error_set(err, LC_ERR_PARSE, "%s: byte %zu: part of %u bytes exceeds the file", path, at - 4, len);

@@ -170,41 +170,47 @@ int lc_model_save(const lc_model *m, const char *path, lc_error *err)
 	return rc;
 }
 
-int lc_model_load(const char *path, lc_model **out, lc_error *err)
+int model_file_read(const char *path, unsigned char **out, size_t *nout, lc_error *err)
 {
+	*out = NULL;
+	*nout = 0;
 	FILE *f = fopen(path, "rb");
 	if (!f)
 		return lc_error_set(err, LC_ERR_IO, "%s: cannot open model: %s", path, strerror(errno));
 	unsigned char *buf = NULL;
-	size_t n = 0, cap = 0;
-	for (;;) {
+	size_t n = 0, cap = 0, k;
+	do {
 		if (n == cap) {
-			cap = cap ? 2 * cap : 1 << 16;
-			if (cap > (size_t)MAX_PARAMS * 4 + MAX_HEADER + 64) {
-				free(buf);
-				fclose(f);
-				return lc_error_set(err, LC_ERR_PARSE, "%s: too large to be a lumicert model", path);
-			}
-			unsigned char *nb = realloc(buf, cap);
+			unsigned char *nb = cap < ((size_t)1 << 31) ? realloc(buf, cap = cap ? 2 * cap : 1 << 16) : NULL;
 			if (!nb) {
 				free(buf);
 				fclose(f);
-				return lc_error_set(err, LC_ERR_NOMEM, "out of memory");
+				return cap < ((size_t)1 << 31) ? lc_error_set(err, LC_ERR_NOMEM, "out of memory")
+							       : lc_error_set(err, LC_ERR_PARSE, "%s: too large to be a lumicert model", path);
 			}
 			buf = nb;
 		}
-		size_t k = fread(buf + n, 1, cap - n, f);
+		k = fread(buf + n, 1, cap - n, f);
 		n += k;
-		if (k == 0)
-			break;
-	}
+	} while (k > 0);
 	int ioerr = ferror(f);
 	fclose(f);
 	if (ioerr) {
 		free(buf);
 		return lc_error_set(err, LC_ERR_IO, "%s: read error", path);
 	}
-	int rc = lc_model_load_mem(buf, n, path, out, err);
+	*out = buf;
+	*nout = n;
+	return LC_OK;
+}
+
+int lc_model_load(const char *path, lc_model **out, lc_error *err)
+{
+	unsigned char *buf;
+	size_t n;
+	int rc = model_file_read(path, &buf, &n, err);
+	if (!rc)
+		rc = lc_model_load_mem(buf, n, path, out, err);
 	free(buf);
 	return rc;
 }

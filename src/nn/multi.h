@@ -111,20 +111,6 @@ int multi_model_save(const lc_model *m, const char *path, lc_error *err);
 int multi_model_load_mem(const void *buf, size_t n, const char *name, lc_model **out, lc_error *err);
 char *multi_model_header_json(const lc_model *m);
 
-/* The model container shared by every kind (nn/model.c; docs/model-format.md): LC_MODEL_MAGIC, version and header
- * length (u32 little-endian), the JSON header, a body, and the FNV-1a 64-bit checksum of all before it (two u32).
- * model_container_write writes it to path under a temporary name, synced and renamed into place; the body is n
- * floats (as u32 little-endian) when floats is given, else nbody bytes of body. model_container_sum is the checksum
- * (lc_model_load_mem and the readers of the other kinds check it). */
-#define MODEL_MAGIC_LEN 15          /* strlen(LC_MODEL_MAGIC) */
-#define MODEL_MAX_HEADER (1u << 20) /* a header larger than 1 MiB is not one of ours */
-#define MODEL_MAX_PARAMS (1u << 28) /* 1 GiB of float32 parameters at most */
-int model_container_write(const char *path, const char *header, const float *floats, size_t n,
-			  const unsigned char *body, size_t nbody, lc_error *err);
-uint64_t model_container_sum(const unsigned char *p, size_t n);
-void model_put_u32(unsigned char *p, uint32_t v);
-uint32_t model_get_u32(const unsigned char *p);
-
 /* Scoring of the multi kinds (cert/multi.c), behind lc_model_score. */
 int multi_model_score(const lc_model *m, lc_store *st, const lc_runlist *runs, int threads, lc_score_row **rows,
 		      size_t *n, double **parts, lc_error *err);

@@ -170,7 +170,8 @@ static inline void sincos_small(double x, double *sn, double *cs)
 		return;
 	}
 	const double pio2_hi = 1.57079632673412561417, pio2_lo = 6.07710050650619224932e-11;
-	double q = nearbyint(x * 0.63661977236758134308); /* 2 / pi */
+	const double round = 6755399441055744.0; /* 1.5 * 2^52: adding it rounds to an integer (libm's nearbyint is a call) */
+	double q = (x * 0.63661977236758134308 + round) - round; /* 2 / pi */
 	double r = (x - q * pio2_hi) - q * pio2_lo, z = r * r;
 	double sr = r + r * z * (-1.0 / 6 + z * (1.0 / 120 + z * (-1.0 / 5040 + z * (1.0 / 362880 + z * (-1.0 / 39916800 +
 		    z * (1.0 / 6227020800.0 + z * (-1.0 / 1307674368000.0 + z * (1.0 / 355687428096000.0))))))));

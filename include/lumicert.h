@@ -612,8 +612,9 @@ typedef struct lc_stream_spec {
 	lc_clf_opts clf;
 	/* LS numbers of the rows (group: their runs) or NULL. An LS inside the span of its run's labelled LS (one labelled
 	 * before it and one after) is also judged with thresholds from cross-validation grouped by run and arrival
-	 * chunk: auto-good at p >= both upper thresholds, auto-bad at p < that lower one (and < the run-grouped lower
-	 * one when the good autoencoder finds it usual) */
+	 * chunk: auto-good at p >= that upper threshold when the nearest labelled LS of its run before and after it are
+	 * both good, else at p >= both upper thresholds; auto-bad at p < that lower one (and < the run-grouped lower one
+	 * when the good autoencoder finds it usual) */
 	const int64_t *ls;
 	/* refit the classifier, thresholds and gates when the labels have grown by more than refit times their number
 	 * at the last fit (0: whenever one was added) */

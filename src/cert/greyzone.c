@@ -404,14 +404,19 @@ int lc_stream_run(const lc_stream_spec *s, const float *x, const int *y, const d
 				 * cross-validation grouped by run and arrival chunk */
 				if (group && s->ls) {
 					for (size_t i = 0; i < m; i++) {
-						int before = 0, after = 0;
-						for (size_t j = 0; j < nl_fit && !(before && after); j++)
+						/* the nearest labelled LS of its run before and after it, and their labels */
+						int64_t pb = INT64_MIN, pa = INT64_MAX;
+						int yb = 0, ya = 0;
+						for (size_t j = 0; j < nl_fit; j++)
 							if (lg[j] == cg[i]) {
-								before |= ll[j] < cls[i];
-								after |= ll[j] > cls[i];
+								if (ll[j] < cls[i] && ll[j] > pb)
+									pb = ll[j], yb = ly[j];
+								if (ll[j] > cls[i] && ll[j] < pa)
+									pa = ll[j], ya = ly[j];
 							}
-						ins[i] = (unsigned char)(before && after);
-						ch->n_inside += ins[i];
+						/* 1 inside, 2 inside between two good neighbours */
+						ins[i] = (unsigned char)(pb == INT64_MIN || pa == INT64_MAX ? 0 : yb && ya ? 2 : 1);
+						ch->n_inside += ins[i] != 0;
 					}
 					if (ch->n_inside && !have_in) {
 						for (size_t i = 0; i < nl_fit; i++)
@@ -444,7 +449,8 @@ int lc_stream_run(const lc_stream_spec *s, const float *x, const int *y, const d
 					/* inside, certified good only above both upper thresholds; certified bad below the inside
 					 * lower threshold when the good autoencoder finds it unusual, or below both lower
 					 * thresholds when it finds it usual */
-					double lo = ins[i] ? ch->lo_in : ch->lo, hi = ins[i] ? fmax(ch->hi_in, ch->hi) : ch->hi;
+					double lo = ins[i] ? ch->lo_in : ch->lo;
+					double hi = ins[i] == 2 ? ch->hi_in : ins[i] ? fmax(ch->hi_in, ch->hi) : ch->hi;
 					int bad_shape = !usual_good || (ins[i] && pp[i] < ch->lo);
 					if (pp[i] >= hi && usual_good)
 						cd[i] = LC_GZ_GOOD;
@@ -459,7 +465,7 @@ int lc_stream_run(const lc_stream_spec *s, const float *x, const int *y, const d
 			if (s->p_out)
 				s->p_out[order[first + i]] = scored ? pp[i] : NAN;
 			if (s->inside_out)
-				s->inside_out[order[first + i]] = scored ? ins[i] : 0;
+				s->inside_out[order[first + i]] = scored && ins[i];
 			if (cd[i] != LC_GZ_REVIEW)
 				continue;
 			memcpy(lx + nl * (size_t)d, cx + i * (size_t)d, (size_t)d * sizeof *lx);

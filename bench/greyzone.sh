@@ -2,7 +2,7 @@
 # Benchmark of issue 3: the grey-zone labelling loop, lumicert stream beside the seed's protocol in Python
 # (../shared/bench/peer_greyzone.py, XGBoost) on the real pixel data, caps 1%/1%, 10 chunks, the first 3 by hand:
 # labels y and good, time order and shuffled. Prints saved, loss and pollution of each, and the wall times with
-# their ratio. Needs python3-xgboost python3-pandas python3-sklearn (LC_BENCH=1 make deps).
+# their ratio. SEEDS="1 2 3" adds lumicert's figures at other shuffle/fold seeds (the peer's shuffle is fixed). Needs python3-xgboost python3-pandas python3-sklearn (LC_BENCH=1 make deps).
 set -eu
 cd "$(dirname "$0")/.."
 SHARED=${SHARED:-../shared}
@@ -31,6 +31,16 @@ for label in y good; do
 			printf '%-6s %-8s %-22s %7.3f %8.4f %9.4f %8s  speed-up %sx\n' $label $order "lumicert --kind $kind" \
 				$(j $W/lc.json saved) $(j $W/lc.json loss) $(j $W/lc.json pollution) $lt \
 				$(awk -v a=$pt -v b=$lt 'BEGIN { printf "%.1f", a / b }')
+		done
+	done
+done
+for seed in ${SEEDS:-}; do
+	for label in y good; do
+		for order in time shuffled; do
+			sh=""; [ $order = shuffled ] && sh=--shuffle
+			$LC stream $W/px.db --me $ME --label $label $sh --seed $seed --json > $W/lc.json
+			printf '%-6s %-8s %-22s %7.3f %8.4f %9.4f\n' $label $order "lumicert xgb seed $seed" \
+				$(j $W/lc.json saved) $(j $W/lc.json loss) $(j $W/lc.json pollution)
 		done
 	done
 done

@@ -25,6 +25,10 @@ void utc_now(char *buf, size_t n);
 /* Copies src into dst of size n, always NUL-terminated, truncating. */
 void str_copy(char *dst, const char *src, size_t n);
 
+/* Parses a --hidden spec "10:relu,2:relu,10:relu" (activation relu when omitted) into widths and activations, at
+ * most max layers; *nl = 0 for an empty spec (cert/pipeline.c). */
+int hidden_parse(const char *spec, int *n_out, int *act, int max, int *nl, lc_error *err);
+
 /* The model container shared by every kind (nn/model.c; docs/model-format.md): LC_MODEL_MAGIC, version and header
  * length (u32 little-endian), the JSON header, a body, and the FNV-1a 64-bit checksum of all before it (two u32).
  * model_container_write writes it to path under a temporary name, synced and renamed into place; the body is n

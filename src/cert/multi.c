@@ -380,43 +380,6 @@ static int join(lc_store *st, const struct lc_multi *mu, const lc_runlist *runs,
 
 /* ---------------------------------------------------------------- training */
 
-static int parse_layers(const char *spec, int *n_out, int *act, int max, int *nl, lc_error *err)
-{
-	int k = 0;
-	const char *p = spec;
-	while (*p) {
-		char *end;
-		long w = strtol(p, &end, 10);
-		if (end == p || w < 1 || w > 100000)
-			return lc_error_set(err, LC_ERR_INVALID, "--hidden '%s': layer %d: expected a width >= 1 at '%s'", spec,
-					    k + 1, p);
-		p = end;
-		int a = LC_ACT_RELU;
-		if (*p == ':') {
-			const char *q = ++p;
-			while (*p && *p != ',')
-				p++;
-			char name[32];
-			size_t len = (size_t)(p - q) < sizeof name ? (size_t)(p - q) : sizeof name - 1;
-			memcpy(name, q, len);
-			name[len] = 0;
-			if ((a = lc_act_parse(name)) < 0)
-				return lc_error_set(err, LC_ERR_INVALID, "--hidden '%s': layer %d: unknown activation '%s'", spec,
-						    k + 1, name);
-		}
-		if (k == max)
-			return lc_error_set(err, LC_ERR_INVALID, "--hidden '%s': more than %d layers", spec, max);
-		n_out[k] = (int)w;
-		act[k++] = a;
-		if (*p == ',')
-			p++;
-		else if (*p)
-			return lc_error_set(err, LC_ERR_INVALID, "--hidden '%s': unexpected '%s'", spec, p);
-	}
-	*nl = k;
-	return LC_OK;
-}
-
 /* Seeded split: isval[i] = 1 for a random nval of the n rows. */
 static void pick_val(size_t n, size_t nval, uint64_t seed, char *isval)
 {
@@ -537,7 +500,7 @@ int lc_multi_train(lc_store *st, const lc_multi_spec *s, lc_model **out, lc_erro
 	int auto_arch = !strcmp(hidden, "auto"), hid[66], hact[66], nh = 0, rc;
 	if (auto_arch && kind == LC_MULTI_HEAD)
 		return lc_error_set(err, LC_ERR_INVALID, "--hidden auto is for autoencoders; give the channels' layers, e.g. 150:relu,50:relu,20:relu");
-	if (!auto_arch && (rc = parse_layers(hidden, hid, hact, kind == LC_MULTI_HEAD ? 16 : 64, &nh, err)))
+	if (!auto_arch && (rc = hidden_parse(hidden, hid, hact, kind == LC_MULTI_HEAD ? 16 : 64, &nh, err)))
 		return rc;
 	if (!auto_arch && nh == 0 && kind != LC_MULTI_HEAD)
 		return lc_error_set(err, LC_ERR_INVALID, "--hidden '%s': no layers", hidden);

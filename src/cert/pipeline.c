@@ -60,8 +60,7 @@ static void rows_free(rows *r)
 	free(r->ls);
 }
 
-/* Parses "10:relu,2:relu,10:relu" into widths and activations (at most max layers). */
-static int parse_hidden(const char *spec, int *n_out, int *act, int max, int *nl, lc_error *err)
+int hidden_parse(const char *spec, int *n_out, int *act, int max, int *nl, lc_error *err)
 {
 	int k = 0;
 	const char *p = spec;
@@ -96,8 +95,6 @@ static int parse_hidden(const char *spec, int *n_out, int *act, int max, int *nl
 		else if (*p)
 			return lc_error_set(err, LC_ERR_INVALID, "--hidden '%s': unexpected '%s'", spec, p);
 	}
-	if (k == 0)
-		return lc_error_set(err, LC_ERR_INVALID, "--hidden '%s': no layers", spec);
 	*nl = k;
 	return LC_OK;
 }
@@ -140,8 +137,10 @@ int lc_model_train(lc_store *st, const lc_train_spec *spec, lc_model **out, lc_e
 		return lc_error_set(err, LC_ERR_INVALID, "false-alarm rate %g outside [0, 1)", spec->fpr);
 	int auto_arch = !spec->hidden || strcmp(spec->hidden, "auto") == 0;
 	int n_out[66], act[66], nl = 0;
-	if (!auto_arch && (rc = parse_hidden(spec->hidden, n_out, act, 64, &nl, err)))
+	if (!auto_arch && (rc = hidden_parse(spec->hidden, n_out, act, 64, &nl, err)))
 		return rc;
+	if (!auto_arch && nl == 0)
+		return lc_error_set(err, LC_ERR_INVALID, "--hidden '%s': no layers", spec->hidden);
 	if (auto_arch && spec->opts.loss != LC_LOSS_MSE)
 		return lc_error_set(err, LC_ERR_INVALID,
 				    "--hidden auto solves the MSE autoencoder in closed form; give --hidden for --loss topk");

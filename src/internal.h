@@ -25,6 +25,10 @@ void utc_now(char *buf, size_t n);
 /* Copies src into dst of size n, always NUL-terminated, truncating. */
 void str_copy(char *dst, const char *src, size_t n);
 
+/* lc_store_rows restricted to the LS of keep (NULL: all) (cert/greyzone.c). */
+int store_rows_keep(lc_store *st, const char *me, const lc_prep *prep, const lc_runlist *runs, const lc_lsset *keep,
+		    lc_lsrows *out, lc_error *err);
+
 /* Parses a --hidden spec "10:relu,2:relu,10:relu" (activation relu when omitted) into widths and activations, at
  * most max layers; *nl = 0 for an empty spec (cert/pipeline.c). */
 int hidden_parse(const char *spec, int *n_out, int *act, int max, int *nl, lc_error *err);

@@ -511,6 +511,7 @@ done:
 typedef struct collect {
 	const lc_prep *prep;
 	const lc_me_info *me;
+	const lc_lsset *keep; /* only these LS (NULL: all) */
 	lc_lsrows *r;
 	size_t cap;
 } collect;
@@ -519,6 +520,8 @@ static int collect_add(void *ctx, const lc_hist *h, lc_error *err)
 {
 	collect *c = ctx;
 	lc_lsrows *r = c->r;
+	if (c->keep && !lc_lsset_has(c->keep, h->run, h->ls))
+		return LC_OK;
 	if (r->n == c->cap) {
 		size_t cap = c->cap ? 2 * c->cap : 256;
 		float *x = realloc(r->x, cap * (size_t)r->d * sizeof *x);
@@ -561,8 +564,8 @@ void lc_lsrows_free(lc_lsrows *r)
 	memset(r, 0, sizeof *r);
 }
 
-int lc_store_rows(lc_store *st, const char *me, const lc_prep *prep, const lc_runlist *runs, lc_lsrows *out,
-		  lc_error *err)
+int store_rows_keep(lc_store *st, const char *me, const lc_prep *prep, const lc_runlist *runs, const lc_lsset *keep,
+		    lc_lsrows *out, lc_error *err)
 {
 	memset(out, 0, sizeof *out);
 	lc_me_info info;
@@ -570,8 +573,14 @@ int lc_store_rows(lc_store *st, const char *me, const lc_prep *prep, const lc_ru
 	if (rc || (rc = lc_prep_check(prep, &info, err)))
 		return rc;
 	out->d = lc_prep_dim(prep, &info);
-	collect c = {.prep = prep, .me = &info, .r = out};
+	collect c = {.prep = prep, .me = &info, .keep = keep, .r = out};
 	if ((rc = lc_store_each_hist(st, me, runs, collect_add, &c, err)))
 		lc_lsrows_free(out);
 	return rc;
+}
+
+int lc_store_rows(lc_store *st, const char *me, const lc_prep *prep, const lc_runlist *runs, lc_lsrows *out,
+		  lc_error *err)
+{
+	return store_rows_keep(st, me, prep, runs, NULL, out, err);
 }

@@ -8,58 +8,6 @@
 #include "internal.h"
 #include "nn/multi.h"
 
-/* Rows of prepared inputs collected from the store. */
-typedef struct rows {
-	const lc_prep *prep;   /* preparation to apply */
-	const lc_me_info *me;  /* the ME's binning */
-	const lc_lsset *keep;  /* only these LS (NULL: all) */
-	int dim;               /* prepared width */
-	float *x;              /* (n, dim) evaluable rows */
-	int64_t *run, *ls;     /* n run and LS numbers of the rows */
-	size_t n, cap;
-	int64_t n_not_evaluable; /* LS skipped because of too few entries */
-} rows;
-
-static int rows_add(void *ctx, const lc_hist *h, lc_error *err)
-{
-	rows *r = ctx;
-	if (r->keep && !lc_lsset_has(r->keep, h->run, h->ls))
-		return LC_OK;
-	if (r->n == r->cap) {
-		size_t cap = r->cap ? 2 * r->cap : 256;
-		float *x = realloc(r->x, cap * (size_t)r->dim * sizeof *x);
-		if (x)
-			r->x = x;
-		int64_t *run = realloc(r->run, cap * sizeof *run);
-		if (run)
-			r->run = run;
-		int64_t *ls = realloc(r->ls, cap * sizeof *ls);
-		if (ls)
-			r->ls = ls;
-		if (!x || !run || !ls)
-			return lc_error_set(err, LC_ERR_NOMEM, "out of memory (%zu LS)", cap);
-		r->cap = cap;
-	}
-	int ev = lc_prep_apply(r->prep, r->me, h->cells, r->x + r->n * (size_t)r->dim, NULL);
-	if (ev < 0)
-		return lc_error_set(err, LC_ERR_NOMEM, "out of memory");
-	if (!ev) {
-		r->n_not_evaluable++;
-		return LC_OK;
-	}
-	r->run[r->n] = h->run;
-	r->ls[r->n] = h->ls;
-	r->n++;
-	return LC_OK;
-}
-
-static void rows_free(rows *r)
-{
-	free(r->x);
-	free(r->run);
-	free(r->ls);
-}
-
 int hidden_parse(const char *spec, int *n_out, int *act, int max, int *nl, lc_error *err)
 {
 	int k = 0;
@@ -148,17 +96,15 @@ int lc_model_train(lc_store *st, const lc_train_spec *spec, lc_model **out, lc_e
 	lc_lsset *good = NULL;
 	if (spec->good_source && (rc = lc_store_labels(st, spec->good_source, &good, NULL, err)))
 		return rc;
-	rows r = {.prep = &spec->prep, .me = &me, .keep = good, .dim = lc_prep_dim(&spec->prep, &me)};
-	rc = lc_store_each_hist(st, spec->me, spec->runs, rows_add, &r, err);
+	lc_lsrows r;
+	rc = store_rows_keep(st, spec->me, &spec->prep, spec->runs, good, &r, err);
 	lc_lsset_free(good);
-	if (rc) {
-		rows_free(&r);
+	if (rc)
 		return rc;
-	}
-	int d = r.dim;
+	int d = r.d;
 	size_t nval = (size_t)floor(spec->val_frac * (double)r.n + 0.5);
 	if (r.n < 2 || r.n - nval < 2) {
-		rows_free(&r);
+		lc_lsrows_free(&r);
 		return lc_error_set(err, LC_ERR_INVALID,
 				    "ME '%s': %zu evaluable good LS in the training runs (%lld not evaluable); need at "
 				    "least 2 to train%s",
@@ -267,7 +213,7 @@ done:
 	free(xtr);
 	free(xval);
 	free(sval);
-	rows_free(&r);
+	lc_lsrows_free(&r);
 	return rc;
 }
 

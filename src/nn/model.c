@@ -236,6 +236,27 @@ static json_t *member(json_t *o, const char *key, json_type type, const char *na
 
 static double num(json_t *v) { return v && !json_is_null(v) ? json_number_value(v) : NAN; }
 
+void model_training_from_json(lc_model *m, const json_t *train)
+{
+	json_t *t = (json_t *)train; /* jansson's getters take no const */
+	const char *runs = json_string_value(json_object_get(t, "runs"));
+	const char *good = json_string_value(json_object_get(t, "good_source"));
+	str_copy(m->runs, runs ? runs : "", sizeof m->runs);
+	str_copy(m->good_source, good ? good : "", sizeof m->good_source);
+	m->seed = (uint64_t)json_integer_value(json_object_get(t, "seed"));
+	m->threads = (int)json_integer_value(json_object_get(t, "threads"));
+	m->epochs = (int)json_integer_value(json_object_get(t, "epochs"));
+	m->batch = (int)json_integer_value(json_object_get(t, "batch"));
+	m->lr = num(json_object_get(t, "lr"));
+	m->n_train = json_integer_value(json_object_get(t, "n_train"));
+	m->n_val = json_integer_value(json_object_get(t, "n_val"));
+	m->n_not_evaluable = json_integer_value(json_object_get(t, "n_not_evaluable"));
+	m->epochs_run = (int)json_integer_value(json_object_get(t, "epochs_run"));
+	m->train_loss = num(json_object_get(t, "train_loss"));
+	m->val_loss = num(json_object_get(t, "val_loss"));
+	m->train_seconds = num(json_object_get(t, "seconds"));
+}
+
 int lc_model_load_mem(const void *data, size_t n, const char *name, lc_model **out, lc_error *err)
 {
 	const unsigned char *buf = data;
@@ -407,23 +428,8 @@ int lc_model_load_mem(const void *data, size_t n, const char *name, lc_model **o
 		}
 	}
 	if (ok) {
-		const char *runs = json_string_value(json_object_get(train, "runs"));
-		const char *good = json_string_value(json_object_get(train, "good_source"));
-		str_copy(m->runs, runs ? runs : "", sizeof m->runs);
-		str_copy(m->good_source, good ? good : "", sizeof m->good_source);
-		m->seed = (uint64_t)json_integer_value(json_object_get(train, "seed"));
-		m->threads = (int)json_integer_value(json_object_get(train, "threads"));
-		m->epochs = (int)json_integer_value(json_object_get(train, "epochs"));
-		m->batch = (int)json_integer_value(json_object_get(train, "batch"));
-		m->lr = num(json_object_get(train, "lr"));
-		m->n_train = json_integer_value(json_object_get(train, "n_train"));
-		m->n_val = json_integer_value(json_object_get(train, "n_val"));
-		m->n_not_evaluable = json_integer_value(json_object_get(train, "n_not_evaluable"));
-		m->epochs_run = (int)json_integer_value(json_object_get(train, "epochs_run"));
-		m->train_loss = num(json_object_get(train, "train_loss"));
-		m->val_loss = num(json_object_get(train, "val_loss"));
+		model_training_from_json(m, train);
 		m->explained = num(json_object_get(train, "explained"));
-		m->train_seconds = num(json_object_get(train, "seconds"));
 		m->threshold = num(member(thr, "value", JSON_REAL, name, "threshold", &ok, err));
 		m->fpr = num(json_object_get(thr, "fpr"));
 	}

@@ -110,6 +110,9 @@ int lc_multi_kind_parse(const char *s);
 int multi_model_save(const lc_model *m, const char *path, lc_error *err);
 int multi_model_load_mem(const void *buf, size_t n, const char *name, lc_model **out, lc_error *err);
 char *multi_model_header_json(const lc_model *m);
+/* The members of a model header's "training" object that every autoencoder kind has, into m (nn/model.c). */
+struct json_t;
+void model_training_from_json(lc_model *m, const struct json_t *train);
 
 /* Scoring of the multi kinds (cert/multi.c), behind lc_model_score. */
 int multi_model_score(const lc_model *m, lc_store *st, const lc_runlist *runs, int threads, lc_score_row **rows,

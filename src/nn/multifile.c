@@ -538,24 +538,9 @@ int multi_model_load_mem(const void *data, size_t n, const char *name, lc_model 
 			goto bad;
 		}
 	{
-		const char *runs = json_string_value(json_object_get(train, "runs"));
-		const char *good = json_string_value(json_object_get(train, "good_source"));
 		const char *lab = json_string_value(json_object_get(train, "label_source"));
-		str_copy(m->runs, runs ? runs : "", sizeof m->runs);
-		str_copy(m->good_source, good ? good : "", sizeof m->good_source);
 		str_copy(mu->label_source, lab ? lab : "", sizeof mu->label_source);
-		m->seed = (uint64_t)json_integer_value(json_object_get(train, "seed"));
-		m->threads = (int)json_integer_value(json_object_get(train, "threads"));
-		m->epochs = (int)json_integer_value(json_object_get(train, "epochs"));
-		m->batch = (int)json_integer_value(json_object_get(train, "batch"));
-		m->lr = num(json_object_get(train, "lr"));
-		m->n_train = json_integer_value(json_object_get(train, "n_train"));
-		m->n_val = json_integer_value(json_object_get(train, "n_val"));
-		m->n_not_evaluable = json_integer_value(json_object_get(train, "n_not_evaluable"));
-		m->epochs_run = (int)json_integer_value(json_object_get(train, "epochs_run"));
-		m->train_loss = num(json_object_get(train, "train_loss"));
-		m->val_loss = num(json_object_get(train, "val_loss"));
-		m->train_seconds = num(json_object_get(train, "seconds"));
+		model_training_from_json(m, train);
 		m->threshold = num(json_object_get(thr, "value"));
 		m->fpr = num(json_object_get(thr, "fpr"));
 		m->explained = NAN;

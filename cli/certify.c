@@ -126,22 +126,11 @@ static int by_key(const void *pa, const void *pb)
 /* Writes DIR/name through a temporary file renamed into place. */
 static int write_in(const char *dir, const char *name, int (*fn)(FILE *, void *), void *ctx, lc_error *err)
 {
-	char path[4096], tmp[4200];
+	char path[4096];
 	snprintf(path, sizeof path, "%s/%s", dir, name);
-	snprintf(tmp, sizeof tmp, "%s/.%s.tmp.%ld", dir, name, (long)getpid());
-	FILE *f = fopen(tmp, "w");
-	if (!f)
-		return lc_error_set(err, LC_ERR_IO, "%s: cannot write: %s", tmp, strerror(errno));
-	int bad = fn(f, ctx) != 0;
-	bad |= fclose(f) != 0;
-	if (bad || rename(tmp, path) != 0) {
-		remove(tmp);
-		return lc_error_set(err, LC_ERR_IO, "%s: write failed", path);
-	}
-	return LC_OK;
+	return write_atomic(path, fn, ctx, err);
 }
 
-static int put_set(FILE *f, void *ctx) { return lc_lsset_write_json(ctx, f); }
 static int put_text(FILE *f, void *ctx) { return fputs(ctx, f) < 0; }
 
 typedef struct review {
@@ -237,8 +226,8 @@ static int certify(const lc_clf_model *m, lc_store *st, const lc_runlist *rl, co
 		goto done;
 	}
 	review r = {rv, nrv};
-	if ((rc = write_in(dir, "auto-good.json", put_set, good, err)) ||
-	    (rc = write_in(dir, "auto-bad.json", put_set, bad, err)) ||
+	if ((rc = write_in(dir, "auto-good.json", put_lsset_json, good, err)) ||
+	    (rc = write_in(dir, "auto-bad.json", put_lsset_json, bad, err)) ||
 	    (rc = write_in(dir, "review.csv", put_review, &r, err)) ||
 	    (rc = write_in(dir, "summary.json", put_text, summary, err)))
 		goto done;
@@ -374,7 +363,6 @@ int cmd_train_clf(int argc, char **argv)
 	lc_store *st = NULL;
 	lc_clf_model *warm = NULL, *m = NULL;
 	char *header = NULL;
-	int64_t id = 0;
 	int rc = runs ? lc_runlist_parse(runs, &rl, &err) : LC_OK;
 	if (!rc && from && !(rc = lc_clf_model_load(from, &warm, &err))) {
 		if (!s.me)
@@ -391,14 +379,9 @@ int cmd_train_clf(int argc, char **argv)
 		snprintf(m->runs, sizeof m->runs, "%s", runs ? runs : "");
 		rc = lc_clf_model_save(m, out, &err);
 	}
-	if (!rc && !(header = lc_clf_model_header_json(m)))
-		rc = lc_error_set(&err, LC_ERR_NOMEM, "out of memory");
-	if (!rc && !(rc = lc_store_begin(st, &err))) {
-		rc = lc_store_put_model(st, out, header, &id, &err);
-		if (!rc)
-			rc = lc_store_commit(st, &err);
-		else
-			lc_store_rollback(st);
+	if (!rc) {
+		header = lc_clf_model_header_json(m);
+		rc = record_model(st, out, header, &err);
 	}
 	if (!rc && !quiet)
 		printf("trained %s: %s on %lld LS labelled by '%s' (%lld good)%s in %.2fs: thresholds lo %.4g hi %.4g, "

@@ -64,6 +64,14 @@ int prep_train_option(int argc, char **argv, int *i, lc_prep *prep, lc_train_opt
 /* Records the training runs and label source in m, saves it to out and records its header in the store (one
  * transaction). */
 int save_model(lc_store *st, lc_model *m, const char *out, const char *runs, const char *good_source, lc_error *err);
+/* Records a model file's header (NULL: out of memory) in the store, in one transaction. */
+int record_model(lc_store *st, const char *path, const char *header, lc_error *err);
+/* Writes fn's output to a temporary name beside path ("path.tmp.PID", into tmp; "" and nothing left on failure). */
+int write_tmp(const char *path, char *tmp, size_t n, int (*fn)(FILE *, void *), void *ctx, lc_error *err);
+/* write_tmp, then renamed into place: path is whole or as it was. */
+int write_atomic(const char *path, int (*fn)(FILE *, void *), void *ctx, lc_error *err);
+/* An lc_lsset (ctx) as golden-style JSON, for write_tmp/write_atomic. */
+int put_lsset_json(FILE *f, void *set);
 void json_strn(FILE *o, const char *s, size_t n); /* n bytes of s as a JSON string on o */
 void json_str(const char *s);                      /* s as a JSON string on stdout */
 int evaluate_channels(int argc, char **argv);

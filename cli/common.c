@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -174,22 +175,65 @@ int prep_train_option(int argc, char **argv, int *i, lc_prep *prep, lc_train_opt
 	return 1;
 }
 
+int record_model(lc_store *st, const char *path, const char *header, lc_error *err)
+{
+	if (!header)
+		return lc_error_set(err, LC_ERR_NOMEM, "out of memory");
+	int rc = lc_store_begin(st, err);
+	if (rc)
+		return rc;
+	int64_t id;
+	rc = lc_store_put_model(st, path, header, &id, err);
+	if (!rc)
+		return lc_store_commit(st, err);
+	lc_store_rollback(st);
+	return rc;
+}
+
 int save_model(lc_store *st, lc_model *m, const char *out, const char *runs, const char *good_source, lc_error *err)
 {
 	snprintf(m->runs, sizeof m->runs, "%s", runs ? runs : "");
 	snprintf(m->good_source, sizeof m->good_source, "%s", good_source ? good_source : "");
 	int rc = lc_model_save(m, out, err);
-	char *header = NULL;
-	if (!rc && !(header = lc_model_header_json(m)))
-		rc = lc_error_set(err, LC_ERR_NOMEM, "out of memory");
-	if (!rc && !(rc = lc_store_begin(st, err))) {
-		int64_t id;
-		rc = lc_store_put_model(st, out, header, &id, err);
-		if (!rc)
-			rc = lc_store_commit(st, err);
-		else
-			lc_store_rollback(st);
-	}
+	if (rc)
+		return rc;
+	char *header = lc_model_header_json(m);
+	rc = record_model(st, out, header, err);
 	free(header);
 	return rc;
+}
+
+int write_tmp(const char *path, char *tmp, size_t n, int (*fn)(FILE *, void *), void *ctx, lc_error *err)
+{
+	snprintf(tmp, n, "%s.tmp.%ld", path, (long)getpid());
+	FILE *f = fopen(tmp, "w");
+	if (!f) {
+		int e = errno;
+		tmp[0] = 0;
+		return lc_error_set(err, LC_ERR_IO, "%s: cannot write: %s", path, strerror(e));
+	}
+	int bad = fn(f, ctx) != 0;
+	bad |= fclose(f) != 0;
+	if (bad) {
+		remove(tmp);
+		tmp[0] = 0;
+		return lc_error_set(err, LC_ERR_IO, "%s: write failed", path);
+	}
+	return LC_OK;
+}
+
+int write_atomic(const char *path, int (*fn)(FILE *, void *), void *ctx, lc_error *err)
+{
+	char tmp[4200];
+	int rc = write_tmp(path, tmp, sizeof tmp, fn, ctx, err);
+	if (!rc && rename(tmp, path) != 0) {
+		rc = lc_error_set(err, LC_ERR_IO, "%s: cannot rename %s into place: %s", path, tmp, strerror(errno));
+		remove(tmp);
+	}
+	return rc;
+}
+
+int put_lsset_json(FILE *f, void *set)
+{
+	return lc_lsset_write_json(set, f) != LC_OK;
 }

@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli.h"
 
@@ -38,18 +37,7 @@ static int write_json(const lc_lsset *s, const char *path, lc_error *err)
 {
 	if (!path || !strcmp(path, "-"))
 		return lc_lsset_write_json(s, stdout) ? lc_error_set(err, LC_ERR_IO, "stdout: write failed") : LC_OK;
-	char tmp[4096];
-	snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-	FILE *f = fopen(tmp, "w");
-	if (!f)
-		return lc_error_set(err, LC_ERR_IO, "%s: cannot write: %s", tmp, strerror(errno));
-	int bad = lc_lsset_write_json(s, f) != LC_OK;
-	bad |= fclose(f) != 0;
-	if (bad || rename(tmp, path) != 0) {
-		remove(tmp);
-		return lc_error_set(err, LC_ERR_IO, "%s: write failed: %s", path, strerror(errno));
-	}
-	return LC_OK;
+	return write_atomic(path, put_lsset_json, (void *)s, err);
 }
 
 /* Combines two sources into a new one (op: 'a' and, 'o' or, 'm' minus). */

@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli.h"
 
@@ -30,26 +29,6 @@ typedef struct output {
 	int (*fn)(FILE *, void *);  /* fills the file */
 	void *ctx;
 } output;
-
-/* Writes o to its temporary name. */
-static int output_write(output *o, lc_error *err)
-{
-	snprintf(o->tmp, sizeof o->tmp, "%s.tmp.%ld", o->path, (long)getpid());
-	FILE *f = fopen(o->tmp, "w");
-	if (!f) {
-		int e = errno;
-		o->tmp[0] = 0;
-		return lc_error_set(err, LC_ERR_IO, "%s: cannot write: %s", o->path, strerror(e));
-	}
-	int bad = o->fn(f, o->ctx) != 0;
-	bad |= fclose(f) != 0;
-	if (bad) {
-		remove(o->tmp);
-		o->tmp[0] = 0;
-		return lc_error_set(err, LC_ERR_IO, "%s: write failed", o->path);
-	}
-	return LC_OK;
-}
 
 typedef struct scores {
 	const lc_model *m;
@@ -83,11 +62,6 @@ static int write_csv(FILE *f, void *ctx)
 		fputc('\n', f);
 	}
 	return ferror(f);
-}
-
-static int write_set(FILE *f, void *ctx)
-{
-	return lc_lsset_write_json(ctx, f);
 }
 
 int cmd_score(int argc, char **argv)
@@ -156,10 +130,10 @@ int cmd_score(int argc, char **argv)
 	lc_lsset_finish(ok);
 	/* outputs to temporary names, then the store, then the outputs renamed into place: any failure before the
 	 * renames changes nothing (the temporary files are removed) */
-	output outs[3] = {{out, "", write_csv, &sc}, {flagged, "", write_set, fl}, {passed, "", write_set, ok}};
+	output outs[3] = {{out, "", write_csv, &sc}, {flagged, "", put_lsset_json, fl}, {passed, "", put_lsset_json, ok}};
 	for (int k = 0; k < 3; k++)
 		if (!rc && outs[k].path)
-			rc = output_write(&outs[k], &err);
+			rc = write_tmp(outs[k].path, outs[k].tmp, sizeof outs[k].tmp, outs[k].fn, outs[k].ctx, &err);
 	if (!rc && !(header = lc_model_header_json(m)))
 		rc = lc_error_set(&err, LC_ERR_NOMEM, "out of memory");
 	if (!rc && !(rc = lc_store_begin(st, &err))) {
